@@ -1,0 +1,15 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { KeyRing } from './auth/keys/key-ring.ts';
+import type { Config } from './config.ts';
+
+/**
+ * The process-wide services registry (built once by src/server.ts, overridden by tests).
+ * Nothing tenant-specific lives here: per-request state is in RequestContext.
+ */
+export interface AppServices {
+  readonly config: Config;
+  readonly orm: MikroORM;
+  readonly keys: KeyRing;
+  /** The clock. Tests inject a frozen or moving one. */
+  readonly now: () => Date;
+}

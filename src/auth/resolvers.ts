@@ -1,0 +1,27 @@
+import type { Resolvers } from '../graphql/generated/resolvers-types.ts';
+import { requireSignedIn } from '../tenancy/require.ts';
+import { findDeviceSession, signIn, signUp, viewerUser } from './auth.service.ts';
+import { activeOrganization, viewerMemberships } from '../organizations/organization.service.ts';
+
+export const authResolvers: Resolvers = {
+  Query: {
+    viewer: (_, __, ctx) => {
+      const scope = requireSignedIn(ctx.scope);
+      return { userId: scope.userId, sessionId: scope.sessionId };
+    },
+  },
+  Mutation: {
+    signUp: (_, args, ctx) => signUp(ctx, args),
+    signIn: (_, args, ctx) => signIn(ctx, args),
+  },
+  Viewer: {
+    user: (viewer, _, ctx) => viewerUser(ctx, viewer.userId),
+    activeOrganization: (_, __, ctx) => activeOrganization(ctx),
+    memberships: (_, __, ctx) => viewerMemberships(ctx),
+    session: (viewer, _, ctx) => findDeviceSession(ctx, viewer.sessionId, viewer.userId),
+  },
+  DeviceSession: {
+    boundOrganization: (session, _, ctx) => (session.boundOrgId ? ctx.loaders.organizationById.load(session.boundOrgId) : null),
+    current: (session, _, ctx) => session.id === ctx.scope?.sessionId,
+  },
+};

@@ -1,0 +1,47 @@
+import { SignJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
+import type { Role } from '../../organizations/membership.entity.ts';
+import type { Tier } from '../../organizations/organization.entity.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
+import { ACCESS_TOKEN_TYP } from './claims.ts';
+
+export interface AccessTokenRequest {
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly org?: { readonly id: string; readonly tier: Tier; readonly role: Role } | undefined;
+  readonly authTime: Date;
+  readonly amr: readonly string[];
+  readonly ttlSeconds: number;
+  readonly now: Date;
+}
+
+export interface IssuedAccessToken {
+  readonly token: string;
+  readonly expiresAt: Date;
+}
+
+export const CLIENT_ID = 'orgbound';
+
+/** Signs an RFC 9068 access token with the key ring's active key (`kid` always set). */
+export async function signAccessToken(keys: KeyRing, issuer: { iss: string; aud: string }, req: AccessTokenRequest): Promise<IssuedAccessToken> {
+  const key = keys.signingKey();
+  const iat = Math.floor(req.now.getTime() / 1000);
+  const exp = iat + req.ttlSeconds;
+  const claims: Record<string, unknown> = {
+    sid: req.sessionId,
+    auth_time: Math.floor(req.authTime.getTime() / 1000),
+    amr: [...req.amr],
+    client_id: CLIENT_ID,
+  };
+  if (req.org) Object.assign(claims, { org_id: req.org.id, tier: req.org.tier, role: req.org.role });
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYP })
+    .setIssuer(issuer.iss)
+    .setAudience(issuer.aud)
+    .setSubject(req.userId)
+    .setJti(randomUUID())
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .sign(key.privateKey);
+  return { token, expiresAt: new Date(exp * 1000) };
+}

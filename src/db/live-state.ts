@@ -1,0 +1,35 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Role } from '../organizations/membership.entity.ts';
+import type { Tier } from '../organizations/organization.entity.ts';
+import type { LiveState } from '../tenancy/tenant-scope.ts';
+
+interface Row {
+  user_id: string;
+  revoked_at: Date | null;
+  expires_at: Date;
+  bound_org_id: string | null;
+  role: Role | null;
+  tier: Tier | null;
+}
+
+/**
+ * Session and membership state for one request, in one round trip. Raw SQL (allowed only in src/db):
+ * it joins identity and tenant tables, and it runs inside the request transaction after setTenant,
+ * so RLS still restricts `memberships` and `organizations` to the token's org and user.
+ */
+export async function loadLiveState(em: EntityManager, sessionId: string, orgId: string | null): Promise<LiveState> {
+  const rows = await em.execute<Row[]>(
+    `select s.user_id, s.revoked_at, s.expires_at, s.bound_org_id, m.role, o.tier
+       from device_sessions s
+       left join memberships m on m.org_id = ?::uuid and m.user_id = s.user_id
+       left join organizations o on o.id = m.org_id
+      where s.id = ?`,
+    [orgId, sessionId],
+  );
+  const row = rows[0];
+  if (!row) return { session: null, membership: null };
+  return {
+    session: { userId: row.user_id, revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), boundOrgId: row.bound_org_id },
+    membership: row.role && row.tier ? { role: row.role, tier: row.tier } : null,
+  };
+}

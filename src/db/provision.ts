@@ -1,0 +1,79 @@
+import pg from 'pg';
+import { initORM } from './orm.ts';
+
+/** The API's runtime role: NOSUPERUSER, NOBYPASSRLS, so forced RLS applies to every query it runs. */
+export const APP_ROLE = 'orgbound_app';
+
+export interface ProvisionResult {
+  /** URL the API connects with at runtime (as APP_ROLE). */
+  readonly appUrl: string;
+  readonly migrationsApplied: string[];
+}
+
+/**
+ * Prepares a database for the API: ensures the runtime role, runs pending migrations as the owner
+ * (serialised across instances by an advisory lock), and checks the runtime role cannot bypass RLS.
+ * Raises `Error` when the runtime role is a superuser or has BYPASSRLS (refuse to start).
+ */
+export async function provisionDatabase(opts: { ownerUrl: string; appUrl?: string; appPassword: string }): Promise<ProvisionResult> {
+  const appUrl = opts.appUrl ?? withCredentials(opts.ownerUrl, APP_ROLE, opts.appPassword);
+  const owner = new pg.Client({ connectionString: opts.ownerUrl });
+  await owner.connect();
+  try {
+    if (!opts.appUrl) await ensureAppRole(owner, opts.appPassword);
+    await owner.query(`select pg_advisory_lock(hashtext('orgbound:migrations'))`);
+    const migrationsApplied = await runMigrations(opts.ownerUrl);
+    await owner.query(`select pg_advisory_unlock(hashtext('orgbound:migrations'))`);
+    await assertRuntimeRoleIsConfined(appUrl);
+    return { appUrl, migrationsApplied };
+  } finally {
+    await owner.end();
+  }
+}
+
+async function runMigrations(ownerUrl: string): Promise<string[]> {
+  const orm = await initORM(ownerUrl, 1);
+  try {
+    const done = await orm.getMigrator().up();
+    return done.map((m) => m.name);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+async function ensureAppRole(owner: pg.Client, password: string): Promise<void> {
+  const role = pg.escapeIdentifier(APP_ROLE);
+  const exists = await owner.query('select 1 from pg_roles where rolname = $1', [APP_ROLE]);
+  if (exists.rowCount === 0) {
+    // Roles are cluster-wide: parallel test databases may race to create it.
+    await owner.query(`create role ${role}`).catch((err: { code?: string }) => {
+      if (err.code !== '42710' && err.code !== '23505') throw err;
+    });
+  }
+  await owner.query(
+    `alter role ${role} with login nosuperuser nobypassrls nocreatedb nocreaterole noinherit password ${pg.escapeLiteral(password)}`,
+  );
+}
+
+async function assertRuntimeRoleIsConfined(appUrl: string): Promise<void> {
+  const app = new pg.Client({ connectionString: appUrl });
+  await app.connect();
+  try {
+    const { rows } = await app.query<{ rolsuper: boolean; rolbypassrls: boolean; rolname: string }>(
+      'select rolname, rolsuper, rolbypassrls from pg_roles where rolname = current_user',
+    );
+    const role = rows[0];
+    if (!role || role.rolsuper || role.rolbypassrls) {
+      throw new Error(`orgbound: the runtime database role ${role?.rolname ?? '?'} must be NOSUPERUSER NOBYPASSRLS`);
+    }
+  } finally {
+    await app.end();
+  }
+}
+
+export function withCredentials(url: string, user: string, password: string): string {
+  const u = new URL(url);
+  u.username = encodeURIComponent(user);
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}

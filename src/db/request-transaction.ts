@@ -1,0 +1,68 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { TENANT_FILTER } from './tenant-owned.ts';
+
+export interface TenantSetting {
+  readonly orgId: string | null;
+  readonly userId: string | null;
+}
+
+/**
+ * Sets the tenant for RLS for the rest of the transaction (`set_config(..., true)` is transaction
+ * local, so nothing survives on a pooled connection). Kept in one place so the statement can be
+ * swapped for `SET LOCAL` (Citus forwards that, not set_config).
+ */
+export async function setTenant(em: EntityManager, tenant: TenantSetting): Promise<void> {
+  await em.execute(`select set_config('app.org_id', ?, true), set_config('app.user_id', ?, true)`, [tenant.orgId ?? '', tenant.userId ?? '']);
+  if (tenant.orgId) em.setFilterParams(TENANT_FILTER, { orgId: tenant.orgId });
+  else clearTenantFilter(em);
+}
+
+function clearTenantFilter(em: EntityManager): void {
+  // Without params the tenant filter throws on the next tenant-owned load: fail closed.
+  delete (em as unknown as { getContext(): { filterParams: Record<string, unknown> } }).getContext().filterParams[TENANT_FILTER];
+}
+
+/**
+ * One GraphQL operation's unit of work: a fresh EntityManager fork (its identity map is never shared
+ * with another request or tenant) and one database transaction that begins before the first query
+ * and ends once, with commit or rollback, when the response is sent.
+ */
+export class RequestTransaction {
+  readonly em: EntityManager;
+  private state: 'idle' | 'open' | 'done' = 'idle';
+
+  constructor(orm: MikroORM) {
+    this.em = orm.em.fork({ clear: true, useContext: false });
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  /** BEGIN, then set the tenant. */
+  async begin(tenant: TenantSetting): Promise<void> {
+    if (this.state !== 'idle') throw new Error('request transaction already begun');
+    this.state = 'open';
+    await this.em.begin();
+    await setTenant(this.em, tenant);
+  }
+
+  /** Commits (flushing pending changes) or rolls back; idempotent. A failed commit rolls back and rethrows. */
+  async finish(commit: boolean): Promise<void> {
+    if (this.state !== 'open') {
+      this.state = 'done';
+      return;
+    }
+    this.state = 'done';
+    if (!commit) {
+      await this.em.rollback();
+      return;
+    }
+    try {
+      await this.em.commit();
+    } catch (err) {
+      await this.em.rollback().catch(() => undefined);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import { GraphQLError } from 'graphql';
+
+/** The contract's error codes (../shared/API.md), surfaced as `errors[].extensions.code`. */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  SESSION_REVOKED: 'SESSION_REVOKED',
+  SESSION_EXPIRED: 'SESSION_EXPIRED',
+  REFRESH_TOKEN_REUSED: 'REFRESH_TOKEN_REUSED',
+  FORBIDDEN: 'FORBIDDEN',
+  MFA_REQUIRED: 'MFA_REQUIRED',
+  MFA_ENROLLMENT_REQUIRED: 'MFA_ENROLLMENT_REQUIRED',
+  REAUTHENTICATION_REQUIRED: 'REAUTHENTICATION_REQUIRED',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  RATE_LIMITED: 'RATE_LIMITED',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  SESSION_REVOKED: 401,
+  SESSION_EXPIRED: 401,
+};
+
+/**
+ * A domain error with a contract code. Services throw these; the GraphQL layer passes them through
+ * unchanged (everything else is masked). Messages must never say whether another tenant's object exists.
+ */
+export class AppError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    const status = HTTP_STATUS[code];
+    super(message, { extensions: { code, ...(status ? { http: { status } } : {}) } });
+    this.name = 'AppError';
+  }
+}
+
+export const notFound = (what: string): AppError => new AppError(ErrorCode.NOT_FOUND, `${what} not found`);
+export const badInput = (message: string): AppError => new AppError(ErrorCode.BAD_USER_INPUT, message);
+export const forbidden = (message = 'Forbidden'): AppError => new AppError(ErrorCode.FORBIDDEN, message);
+export const unauthenticated = (message = 'Not signed in'): AppError => new AppError(ErrorCode.UNAUTHENTICATED, message);

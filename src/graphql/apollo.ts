@@ -1,0 +1,72 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { RequestContext } from './context.ts';
+
+/** Codes of Apollo's own client-side errors, safe to show as they are. */
+const CLIENT_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+const INTERNAL: GraphQLFormattedError = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+
+/**
+ * Ends the request transaction once per operation: commit when the operation produced no error,
+ * otherwise roll back, so a failing mutation never leaves a partial write.
+ */
+function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response }) {
+          const body = response.body;
+          const ok = body.kind === 'single' && !body.singleResult.errors?.length;
+          try {
+            await contextValue.tx.finish(ok);
+          } catch (err) {
+            logger.error({ err }, 'request transaction failed to commit');
+            if (body.kind === 'single') {
+              body.singleResult.data = null;
+              body.singleResult.errors = [{ message: 'Service unavailable', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
+            }
+            response.http.status = 503;
+          }
+        },
+      };
+    },
+  };
+}
+
+export function createApollo(schema: import('graphql').GraphQLSchema, config: Config, logger: Logger): ApolloServer<RequestContext> {
+  const development = config.env === 'development';
+  return new ApolloServer<RequestContext>({
+    schema,
+    introspection: !config.production,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: config.production,
+    formatError: (formatted, error) => {
+      const original = unwrapResolverError(error);
+      if (original instanceof AppError) return { message: formatted.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code } };
+      const code = formatted.extensions?.code;
+      if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return { ...formatted, extensions: { code } };
+      logger.error({ err: original }, 'unexpected error in a GraphQL operation');
+      return development ? { ...INTERNAL, message: `Internal server error: ${String((original as Error)?.message ?? original)}`, path: formatted.path } : { ...INTERNAL, path: formatted.path };
+    },
+    plugins: [
+      transactionPlugin(logger),
+      config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+    ],
+  });
+}

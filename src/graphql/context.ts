@@ -1,0 +1,54 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AppServices } from '../app-services.ts';
+import { verifyAccessToken } from '../auth/tokens/verify-access-token.ts';
+import { loadLiveState } from '../db/live-state.ts';
+import { RequestTransaction, setTenant } from '../db/request-transaction.ts';
+import { AppError, unauthenticated } from '../errors.ts';
+import { decideScope, type TenantScope } from '../tenancy/tenant-scope.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
+
+export interface RequestContext {
+  readonly app: AppServices;
+  /** Null for an anonymous request (signUp, signIn). */
+  readonly scope: TenantScope | null;
+  readonly tx: RequestTransaction;
+  readonly em: EntityManager;
+  readonly loaders: Loaders;
+}
+
+/**
+ * Builds the request context from the `Authorization` header and nothing else (ARCHITECTURE.md
+ * steps 1-4): verify the token, begin the request transaction with the claimed tenant, check the
+ * session and membership live, and fix the TenantScope. Raises AppError(UNAUTHENTICATED |
+ * SESSION_REVOKED | SESSION_EXPIRED); the transaction is rolled back before it does.
+ */
+export async function buildContext(app: AppServices, authorization: string | undefined): Promise<RequestContext> {
+  const token = parseBearer(authorization);
+  const claims = token === null ? null : await verifyAccessToken(token, app.keys, { issuer: app.config.jwt.issuer, audience: app.config.jwt.audience, now: app.now() });
+  const tx = new RequestTransaction(app.orm);
+  try {
+    if (!claims) {
+      await tx.begin({ orgId: null, userId: null });
+      return { app, scope: null, tx, em: tx.em, loaders: createLoaders(tx.em) };
+    }
+    const claimedOrg = claims.org_id ?? null;
+    await tx.begin({ orgId: claimedOrg, userId: claims.sub });
+    const decision = decideScope(claims, await loadLiveState(tx.em, claims.sid, claimedOrg), app.now());
+    if (decision.kind === 'deny') throw new AppError(decision.code, decision.message);
+    const scope = decision.scope;
+    // Membership gone: serve without a tenant, so RLS and the ORM filter both fail closed.
+    if (scope.orgId !== claimedOrg) await setTenant(tx.em, { orgId: scope.orgId, userId: scope.userId });
+    return { app, scope, tx, em: tx.em, loaders: createLoaders(tx.em) };
+  } catch (err) {
+    await tx.finish(false);
+    throw err;
+  }
+}
+
+/** `Bearer <token>` → token; no header → null; anything else → UNAUTHENTICATED. */
+function parseBearer(header: string | undefined): string | null {
+  if (header === undefined || header === '') return null;
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+  if (!match?.[1]) throw unauthenticated('Malformed Authorization header');
+  return match[1];
+}

@@ -1,0 +1,102 @@
+import { allow, and, deny, rule, shield, type IRule, type IRules } from 'graphql-shield';
+import { GraphQLError } from 'graphql';
+import { AppError, ErrorCode, forbidden, unauthenticated } from '../errors.ts';
+import { hasAtLeast } from '../organizations/roles.ts';
+import type { Role } from '../organizations/membership.entity.ts';
+import type { RequestContext } from './context.ts';
+
+/*
+ * One permission per rule (STYLE rule 7). `contextual` rules depend only on the request's scope, so
+ * graphql-shield evaluates them once per request; `strict` ones depend on the parent object.
+ */
+
+/** A verified access token with a live session. */
+export const isSignedIn = rule({ cache: 'contextual' })((_p, _a, ctx: RequestContext) => ctx.scope !== null || unauthenticated());
+
+/** An active organization whose membership is live (TenantScope.orgId is set only then). */
+export const isMember = rule({ cache: 'contextual' })((_p, _a, ctx: RequestContext) =>
+  ctx.scope?.orgId ? true : forbidden('No active organization'),
+);
+
+const roleRules = new Map<Role, IRule>();
+/** At least `role` in the active organization (OWNER includes ADMIN includes MEMBER). */
+export function hasRole(role: Role): IRule {
+  let r = roleRules.get(role);
+  if (!r) {
+    r = rule(`hasRole_${role}`, { cache: 'contextual' })((_p, _a, ctx: RequestContext) =>
+      hasAtLeast(ctx.scope?.role, role) ? true : forbidden(`Requires the ${role} role`),
+    );
+    roleRules.set(role, r);
+  }
+  return r;
+}
+
+/** The parent Organization is the active one. */
+export const isActiveOrganization = rule({ cache: 'strict' })((parent: { id: string }, _a, ctx: RequestContext) =>
+  parent.id === ctx.scope?.orgId ? true : forbidden('Readable for the active organization only'),
+);
+
+const tenantMember = and(isSignedIn, isMember);
+const tenantAdmin = and(isSignedIn, isMember, hasRole('ADMIN'));
+
+/**
+ * Every field of the schema has an explicit rule; anything missing falls back to deny.
+ * test/graphql/permissions.test.ts fails when a root field has no entry here.
+ */
+export const rules = {
+  Query: {
+    viewer: isSignedIn,
+    organization: isSignedIn,
+    projects: tenantMember,
+    project: tenantMember,
+    task: tenantMember,
+  },
+  Mutation: {
+    signUp: allow,
+    signIn: allow,
+    createOrganization: isSignedIn,
+    inviteMember: tenantAdmin,
+    acceptInvitation: isSignedIn,
+    removeMember: tenantAdmin,
+    createProject: tenantMember,
+    updateProject: tenantMember,
+    deleteProject: tenantMember,
+    createTask: tenantMember,
+    updateTask: tenantMember,
+    deleteTask: tenantMember,
+  },
+  // Object types: reachable only through a root field that was permitted; their rows are guarded by
+  // the tenant filter and RLS. Fields that cross a boundary get their own rule.
+  Organization: { '*': allow, members: and(isSignedIn, isActiveOrganization) },
+  User: allow,
+  Viewer: allow,
+  AuthPayload: allow,
+  DeviceSession: allow,
+  SessionPolicy: allow,
+  Membership: allow,
+  Invitation: allow,
+  Project: allow,
+  Task: allow,
+  ProjectConnection: allow,
+  ProjectEdge: allow,
+  PageInfo: allow,
+} satisfies IRules;
+
+/**
+ * graphql-shield wraps resolvers too: its catch turns every thrown error into `fallbackError(err)`.
+ * Domain errors (AppError, and GraphQL input errors) pass through deliberately; anything else is an
+ * unexpected failure and is masked (the formatError hook logs it).
+ */
+function fallbackError(err: unknown): Error {
+  if (err === null || err === undefined) return forbidden();
+  if (err instanceof AppError) return err;
+  if (err instanceof GraphQLError && err.extensions?.code === ErrorCode.BAD_USER_INPUT) return err;
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export const permissions = shield(rules, {
+  fallbackRule: deny,
+  allowExternalErrors: false,
+  debug: false,
+  fallbackError,
+});

@@ -1,0 +1,15 @@
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+
+function toDate(value: unknown): Date {
+  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+  return date;
+}
+
+export const DateTime = new GraphQLScalarType<Date, string>({
+  name: 'DateTime',
+  description: 'An ISO-8601 timestamp in UTC.',
+  serialize: (value) => toDate(value).toISOString(),
+  parseValue: toDate,
+  parseLiteral: (ast) => toDate(ast.kind === Kind.STRING ? ast.value : undefined),
+});

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { User } from '../auth/user.entity.ts';
+import { hashToken, newOpaqueToken } from '../crypto/tokens.ts';
+import { listMembershipsOfUser, withTenant } from '../db/tenant-switch.ts';
+import { badInput, forbidden, notFound } from '../errors.ts';
+import type { RequestContext } from '../graphql/context.ts';
+import { requireSignedIn, requireTenant } from '../tenancy/require.ts';
+import { Invitation } from './invitation.entity.ts';
+import { Membership, type Role } from './membership.entity.ts';
+import { Organization, type Tier } from './organization.entity.ts';
+import { canAssignRole, canRemoveMember } from './roles.ts';
+
+const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
+const orgName = z.string().trim().min(1).max(200);
+const email = z.email().max(254).transform((e) => e.toLowerCase());
+
+export interface InvitationView {
+  readonly id: string;
+  readonly token: string;
+  readonly email: string;
+  readonly role: Role;
+  readonly expiresAt: Date;
+}
+
+/** The active organization, or null without one. */
+export async function activeOrganization(ctx: RequestContext): Promise<Organization | null> {
+  const orgId = ctx.scope?.orgId;
+  return orgId ? ctx.loaders.organizationById.load(orgId) : null;
+}
+
+/** Members of `org`. Raises FORBIDDEN unless it is the active organization. */
+export async function listMembers(ctx: RequestContext, org: Organization): Promise<Membership[]> {
+  const { orgId } = requireTenant(ctx.scope);
+  if (org.id !== orgId) throw forbidden('Members are readable for the active organization only');
+  return ctx.em.find(Membership, {}, { orderBy: { createdAt: 'asc', userId: 'asc' } });
+}
+
+export async function viewerMemberships(ctx: RequestContext): Promise<Membership[]> {
+  return listMembershipsOfUser(ctx.em, requireSignedIn(ctx.scope).userId);
+}
+
+/** Creates an organization with the caller as OWNER. Raises BAD_USER_INPUT for a bad name. */
+export async function createOrganization(ctx: RequestContext, name: string, tier: Tier): Promise<Organization> {
+  const scope = requireSignedIn(ctx.scope);
+  const parsedName = orgName.safeParse(name);
+  if (!parsedName.success) throw badInput('Invalid name');
+  const now = ctx.app.now();
+  const org = { id: randomUUID(), name: parsedName.data, tier, createdAt: now };
+  await withTenant(ctx.em, { orgId: org.id, userId: scope.userId }, scope, async () => {
+    await ctx.em.persist(ctx.em.create(Organization, org)).flush(); // the membership's FK needs the org first
+    ctx.em.persist(ctx.em.create(Membership, { orgId: org.id, userId: scope.userId, role: 'OWNER', createdAt: now }));
+  });
+  return Object.assign(new Organization(), org);
+}
+
+/**
+ * Invites `email` into the active org. Raises BAD_USER_INPUT (bad email, already a member) and
+ * FORBIDDEN (an ADMIN granting OWNER). The token is `obi.<orgId>.<secret>`: the org id routes the
+ * acceptance to its tenant, only the hash of the whole token is stored.
+ */
+export async function inviteMember(ctx: RequestContext, rawEmail: string, role: Role): Promise<InvitationView> {
+  const scope = requireTenant(ctx.scope);
+  const parsed = email.safeParse(rawEmail);
+  if (!parsed.success) throw badInput('Invalid email');
+  if (!scope.role || !canAssignRole(scope.role, role)) throw forbidden(`${scope.role ?? 'A non-member'} cannot invite an ${role}`);
+  const existing = await ctx.em.findOne(User, { email: parsed.data });
+  if (existing && (await ctx.em.findOne(Membership, { userId: existing.id }))) throw badInput('Already a member');
+  const token = `obi.${scope.orgId}.${newOpaqueToken('inv')}`;
+  const now = ctx.app.now();
+  const invitation = ctx.em.create(Invitation, {
+    orgId: scope.orgId,
+    id: randomUUID(),
+    email: parsed.data,
+    role,
+    tokenHash: hashToken(token),
+    invitedBy: scope.userId,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
+    acceptedAt: null,
+  });
+  await ctx.em.persist(invitation).flush();
+  return { id: invitation.id, token, email: invitation.email, role, expiresAt: invitation.expiresAt };
+}
+
+/**
+ * Joins the invitation's organization. Raises NOT_FOUND, with one message, for an unknown, malformed,
+ * expired, used or someone else's invitation.
+ */
+export async function acceptInvitation(ctx: RequestContext, token: string): Promise<Membership> {
+  const scope = requireSignedIn(ctx.scope);
+  const orgId = /^obi\.([0-9a-f-]{36})\.inv_[A-Za-z0-9_-]{43}$/.exec(token)?.[1];
+  if (!orgId) throw notFound('Invitation');
+  const user = await ctx.em.findOneOrFail(User, { id: scope.userId });
+  const now = ctx.app.now();
+  return withTenant(ctx.em, { orgId, userId: scope.userId }, scope, async () => {
+    const invitation = await ctx.em.findOne(Invitation, { tokenHash: hashToken(token) });
+    if (!invitation || invitation.acceptedAt || invitation.expiresAt <= now || invitation.email !== user.email) throw notFound('Invitation');
+    invitation.acceptedAt = now;
+    const existing = await ctx.em.findOne(Membership, { userId: scope.userId });
+    if (existing) return existing;
+    const membership = ctx.em.create(Membership, { orgId, userId: scope.userId, role: invitation.role, createdAt: now });
+    ctx.em.persist(membership);
+    return membership;
+  });
+}
+
+/** Raises NOT_FOUND (not a member here), FORBIDDEN (ADMIN removing an OWNER), BAD_USER_INPUT (last owner). */
+export async function removeMember(ctx: RequestContext, userId: string): Promise<boolean> {
+  const scope = requireTenant(ctx.scope);
+  const target = await ctx.em.findOne(Membership, { userId });
+  if (!target) throw notFound('Member');
+  if (!scope.role || !canRemoveMember(scope.role, target.role)) throw forbidden(`${scope.role} cannot remove an ${target.role}`);
+  if (target.role === 'OWNER' && (await ctx.em.count(Membership, { role: 'OWNER' })) <= 1) throw badInput('Cannot remove the last owner');
+  await ctx.em.remove(target).flush();
+  return true;
+}

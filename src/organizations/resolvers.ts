@@ -1,0 +1,25 @@
+import { notFound } from '../errors.ts';
+import type { Resolvers } from '../graphql/generated/resolvers-types.ts';
+import { parseId } from '../graphql/ids.ts';
+import { TIER_FLOORS } from '../policy/session-policy.ts';
+import { acceptInvitation, activeOrganization, createOrganization, inviteMember, listMembers, removeMember } from './organization.service.ts';
+
+export const organizationResolvers: Resolvers = {
+  Query: {
+    organization: (_, __, ctx) => activeOrganization(ctx),
+  },
+  Mutation: {
+    createOrganization: (_, args, ctx) => createOrganization(ctx, args.name, args.tier ?? 'STANDARD'),
+    inviteMember: (_, args, ctx) => inviteMember(ctx, args.email, args.role ?? 'MEMBER'),
+    acceptInvitation: (_, args, ctx) => acceptInvitation(ctx, args.token),
+    removeMember: (_, args, ctx) => removeMember(ctx, parseId(args.userId, 'userId')),
+  },
+  Organization: {
+    policy: (org) => TIER_FLOORS[org.tier],
+    members: (org, _, ctx) => listMembers(ctx, org),
+  },
+  Membership: {
+    organization: async (m, _, ctx) => (await ctx.loaders.organizationById.load(m.orgId)) ?? Promise.reject(notFound('Organization')),
+    user: async (m, _, ctx) => (await ctx.loaders.userById.load(m.userId)) ?? Promise.reject(notFound('User')),
+  },
+};

@@ -1,0 +1,47 @@
+/**
+ * `npm test`: provides PostgreSQL, then runs node's test runner over every test/**\/*.test.ts.
+ * With DATABASE_URL set, that server is used; otherwise an embedded PostgreSQL is started (data in
+ * .data/postgres-test, port 54330 so it never clashes with 5432 or with `npm start`'s 54329).
+ * Each test file creates and drops its own database, so files run in parallel.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { startEmbeddedPostgres } from '../src/db/embedded.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+const filters = process.argv.slice(2);
+
+function findTests(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return findTests(path);
+    return name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const files = findTests(join(root, 'test'))
+  .map((f) => relative(root, f))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  process.stderr.write(`no test files match ${filters.join(' ')}\n`);
+  process.exit(1);
+}
+
+const started = Date.now();
+const embedded = process.env.DATABASE_URL
+  ? null
+  : await startEmbeddedPostgres({ dir: process.env.TEST_EMBEDDED_PG_DIR ?? '.data/postgres-test', port: Number(process.env.TEST_EMBEDDED_PG_PORT ?? 54330), database: 'postgres' });
+const adminUrl = process.env.DATABASE_URL ?? embedded!.url;
+process.stdout.write(`# PostgreSQL: ${embedded ? 'embedded' : 'DATABASE_URL'} (ready in ${Date.now() - started} ms), node ${process.version}\n`);
+
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, TEST_DATABASE_ADMIN_URL: adminUrl, NODE_ENV: 'test' },
+});
+const code: number = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+await embedded?.stop();
+process.stdout.write(`# npm test finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+process.exit(code);

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createDatabaseIfMissing } from '../../src/db/embedded.ts';
+import { provisionDatabase } from '../../src/db/provision.ts';
+import type { SchemaOptions } from '../../src/graphql/schema.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+
+export interface GqlResult<T = any> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; extensions?: { code?: string }; path?: (string | number)[] }[];
+}
+
+export interface TestDatabase {
+  readonly name: string;
+  /** Owner (superuser) URL: bypasses RLS. For seeding and for inspecting what really is stored. */
+  readonly ownerUrl: string;
+  /** Runtime URL as orgbound_app (NOSUPERUSER NOBYPASSRLS). */
+  readonly appUrl: string;
+  /** Runs SQL as the owner. */
+  sql<R extends pg.QueryResultRow = any>(text: string, params?: unknown[]): Promise<R[]>;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database on the test server (TEST_DATABASE_ADMIN_URL, set by test/run.ts). */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const admin = process.env.TEST_DATABASE_ADMIN_URL;
+  if (!admin) throw new Error('TEST_DATABASE_ADMIN_URL is not set: run the tests with `npm test`');
+  const name = `orgbound_test_${randomBytes(5).toString('hex')}`;
+  await createDatabaseIfMissing(admin, name);
+  const ownerUrl = withDatabase(admin, name);
+  const { appUrl } = await provisionDatabase({ ownerUrl, appPassword: 'orgbound_app_dev' });
+  const owner = new pg.Pool({ connectionString: ownerUrl, max: 2 });
+  return {
+    name,
+    ownerUrl,
+    appUrl,
+    sql: async (text, params) => (await owner.query(text, params as unknown[])).rows,
+    drop: async () => {
+      await owner.end();
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
+      await client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export interface TestApi {
+  readonly db: TestDatabase;
+  readonly server: RunningServer;
+  readonly config: Config;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>): Promise<GqlResult<T>>;
+  close(): Promise<void>;
+}
+
+export interface TestApiOptions {
+  readonly db?: TestDatabase;
+  readonly env?: Record<string, string>;
+  readonly now?: () => Date;
+  readonly schema?: SchemaOptions;
+}
+
+/** Starts the API on port 0 against a fresh database (or `opts.db`). */
+export async function startTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
+  const db = opts.db ?? (await createTestDatabase());
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...opts.env });
+  const server = await startServer({
+    config,
+    appDatabaseUrl: db.appUrl,
+    logger: createLogger(config.logLevel),
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.schema ? { schema: opts.schema } : {}),
+  });
+  return {
+    db,
+    server,
+    config,
+    gql: (query, variables, token, headers) => postGraphql(server.url, query, variables, token, headers),
+    close: async () => {
+      await server.close();
+      if (!opts.db) await db.drop();
+    },
+  };
+}
+
+export async function postGraphql<T = any>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<GqlResult<T>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as GqlResult<T>;
+  return { ...body, status: res.status };
+}
+
+/** The contract code of the first error, or undefined. */
+export function errorCode(result: GqlResult): string | undefined {
+  return result.errors?.[0]?.extensions?.code;
+}
