@@ -5,7 +5,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { errorSummary, type Logger } from '../logger.ts';
 import type { RequestContext } from './context.ts';
 
 /** Codes of Apollo's own client-side errors, safe to show as they are. */
@@ -35,7 +35,7 @@ function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
           try {
             await contextValue.tx.finish(ok);
           } catch (err) {
-            logger.error({ err }, 'request transaction failed to commit');
+            logger.error({ err: errorSummary(err) }, 'request transaction failed to commit');
             if (body.kind === 'single') {
               body.singleResult.data = null;
               body.singleResult.errors = [{ message: 'Service unavailable', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
@@ -61,8 +61,8 @@ export function createApollo(schema: import('graphql').GraphQLSchema, config: Co
       if (original instanceof AppError) return { message: formatted.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code } };
       const code = formatted.extensions?.code;
       if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return { ...formatted, extensions: { code } };
-      logger.error({ err: original }, 'unexpected error in a GraphQL operation');
-      return development ? { ...INTERNAL, message: `Internal server error: ${String((original as Error)?.message ?? original)}`, path: formatted.path } : { ...INTERNAL, path: formatted.path };
+      logger.error({ err: errorSummary(original) }, 'unexpected error in a GraphQL operation');
+      return development ? { ...INTERNAL, message: `Internal server error: ${String(errorSummary(original).message)}`, path: formatted.path } : { ...INTERNAL, path: formatted.path };
     },
     plugins: [
       transactionPlugin(logger),

@@ -5,7 +5,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { AppServices } from '../app-services.ts';
 import { databaseIsReady } from '../db/health.ts';
 import { buildContext, type RequestContext } from '../graphql/context.ts';
-import type { Logger } from '../logger.ts';
+import { errorSummary, type Logger } from '../logger.ts';
 
 /** Largest GraphQL request body accepted. */
 export const BODY_LIMIT = '100kb';
@@ -39,7 +39,7 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
       context: async ({ req, res }) => {
         const ctx = await buildContext(services, req.headers.authorization);
         // Safety net: if Apollo never reaches willSendResponse, the transaction still ends.
-        res.once('close', () => void ctx.tx.finish(false).catch((err: unknown) => logger.error({ err }, 'rollback failed')));
+        res.once('close', () => void ctx.tx.finish(false).catch((err: unknown) => logger.error({ err: errorSummary(err) }, 'rollback failed')));
         return ctx;
       },
     }),
@@ -52,7 +52,7 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
     next(err);
   };
   const lastResort: ErrorRequestHandler = (err, _req, res, _next) => {
-    logger.error({ err }, 'unhandled HTTP error');
+    logger.error({ err: errorSummary(err) }, 'unhandled HTTP error');
     res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   };
   app.use(bodyErrors, lastResort);
