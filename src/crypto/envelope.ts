@@ -32,13 +32,27 @@ export function seal(kek: Buffer, plaintext: Buffer, context: string): string {
 
 /** Raises `EnvelopeError` when the KEK differs or the value was tampered with or moved. */
 export function open(kek: Buffer, sealedText: string, context: string): Buffer {
-  const sealed = JSON.parse(sealedText) as Sealed;
-  if (sealed.v !== 1) throw new EnvelopeError('unknown envelope version');
+  const sealed = parseSealed(sealedText);
   if (sealed.kek !== kekFingerprint(kek)) {
     throw new EnvelopeError('sealed with a different key-encryption key (ORGBOUND_KEK changed?)');
   }
   const dataKey = decrypt(kek, Buffer.from(sealed.dek, 'base64url'), context);
   return decrypt(dataKey, Buffer.from(sealed.data, 'base64url'), context);
+}
+
+function parseSealed(text: string): Sealed {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new EnvelopeError('sealed value is not an envelope');
+  }
+  const s = value as Partial<Sealed> | null;
+  if (typeof s !== 'object' || s === null || typeof s.kek !== 'string' || typeof s.dek !== 'string' || typeof s.data !== 'string') {
+    throw new EnvelopeError('sealed value is not an envelope');
+  }
+  if (s.v !== 1) throw new EnvelopeError('unknown envelope version');
+  return s as Sealed;
 }
 
 /** Layout: 12-byte IV | ciphertext | 16-byte GCM tag. */

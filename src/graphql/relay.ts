@@ -17,7 +17,7 @@ export function decodeCursor(cursor: string): Cursor {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const createdAt = new Date(at);
     if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('shape');
-    if (!/^[0-9a-f-]{36}$/.test(id)) throw new Error('id');
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw new Error('id');
     return { createdAt, id };
   } catch {
     throw badInput('Invalid cursor');

@@ -18,7 +18,7 @@ const DAY = 24 * HOUR;
 
 /** The tier floors of ../shared/API.md. An organization may tighten them, never loosen them. */
 export const TIER_FLOORS: Readonly<Record<Tier, SessionPolicy>> = Object.freeze({
-  STANDARD: {
+  STANDARD: Object.freeze({
     accessTokenTtlSeconds: 15 * MINUTE,
     idleTimeoutSeconds: 7 * DAY,
     absoluteTimeoutSeconds: 30 * DAY,
@@ -27,8 +27,8 @@ export const TIER_FLOORS: Readonly<Record<Tier, SessionPolicy>> = Object.freeze(
     isolatedSession: false,
     dedicatedSigningKey: false,
     refreshReuseLeewaySeconds: 10,
-  },
-  CONFIDENTIAL: {
+  }),
+  CONFIDENTIAL: Object.freeze({
     accessTokenTtlSeconds: 5 * MINUTE,
     idleTimeoutSeconds: 8 * HOUR,
     absoluteTimeoutSeconds: 24 * HOUR,
@@ -37,8 +37,8 @@ export const TIER_FLOORS: Readonly<Record<Tier, SessionPolicy>> = Object.freeze(
     isolatedSession: false,
     dedicatedSigningKey: true,
     refreshReuseLeewaySeconds: 2,
-  },
-  REGULATED: {
+  }),
+  REGULATED: Object.freeze({
     accessTokenTtlSeconds: 2 * MINUTE,
     idleTimeoutSeconds: 15 * MINUTE,
     absoluteTimeoutSeconds: 8 * HOUR,
@@ -47,7 +47,7 @@ export const TIER_FLOORS: Readonly<Record<Tier, SessionPolicy>> = Object.freeze(
     isolatedSession: true,
     dedicatedSigningKey: true,
     refreshReuseLeewaySeconds: 0,
-  },
+  }),
 });
 
 /** The policy of a session that has entered no organization yet: the STANDARD floor. */

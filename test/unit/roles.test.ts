@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Role } from '../../src/organizations/membership.entity.ts';
+import { canAssignRole, canRemoveMember, hasAtLeast } from '../../src/organizations/roles.ts';
+
+/* Every cell written out: [first argument, second argument, expected]. */
+
+const HAS_AT_LEAST: [Role | null | undefined, Role, boolean][] = [
+  ['OWNER', 'OWNER', true],
+  ['OWNER', 'ADMIN', true],
+  ['OWNER', 'MEMBER', true],
+  ['ADMIN', 'OWNER', false],
+  ['ADMIN', 'ADMIN', true],
+  ['ADMIN', 'MEMBER', true],
+  ['MEMBER', 'OWNER', false],
+  ['MEMBER', 'ADMIN', false],
+  ['MEMBER', 'MEMBER', true],
+  // No active membership: no role at all, not even MEMBER.
+  [null, 'MEMBER', false],
+  [undefined, 'MEMBER', false],
+  [null, 'OWNER', false],
+];
+
+// Only an OWNER may grant OWNER; ADMIN and OWNER may grant ADMIN or MEMBER; a MEMBER grants nothing.
+const CAN_ASSIGN: [Role, Role, boolean][] = [
+  ['OWNER', 'OWNER', true],
+  ['OWNER', 'ADMIN', true],
+  ['OWNER', 'MEMBER', true],
+  ['ADMIN', 'OWNER', false],
+  ['ADMIN', 'ADMIN', true],
+  ['ADMIN', 'MEMBER', true],
+  ['MEMBER', 'OWNER', false],
+  ['MEMBER', 'ADMIN', false],
+  ['MEMBER', 'MEMBER', false],
+];
+
+// ADMIN and OWNER remove members of their rank or below; an ADMIN cannot remove an OWNER.
+const CAN_REMOVE: [Role, Role, boolean][] = [
+  ['OWNER', 'OWNER', true],
+  ['OWNER', 'ADMIN', true],
+  ['OWNER', 'MEMBER', true],
+  ['ADMIN', 'OWNER', false],
+  ['ADMIN', 'ADMIN', true],
+  ['ADMIN', 'MEMBER', true],
+  ['MEMBER', 'OWNER', false],
+  ['MEMBER', 'ADMIN', false],
+  ['MEMBER', 'MEMBER', false],
+];
+
+describe('hasAtLeast(actual, required)', () => {
+  for (const [actual, required, expected] of HAS_AT_LEAST) {
+    test(`${String(actual)} has at least ${required}: ${expected}`, () => assert.equal(hasAtLeast(actual, required), expected));
+  }
+});
+
+describe('canAssignRole(actor, granted)', () => {
+  for (const [actor, granted, expected] of CAN_ASSIGN) {
+    test(`${actor} may grant ${granted}: ${expected}`, () => assert.equal(canAssignRole(actor, granted), expected));
+  }
+});
+
+describe('canRemoveMember(actor, target)', () => {
+  for (const [actor, target, expected] of CAN_REMOVE) {
+    test(`${actor} may remove ${target}: ${expected}`, () => assert.equal(canRemoveMember(actor, target), expected));
+  }
+});
+
+describe('role names from outside the type', () => {
+  // A role string read from a tampered claim or row must never rank as anything.
+  for (const bogus of ['owner', 'SUPERADMIN', '__proto__', 'constructor', '']) {
+    test(`"${bogus}" has no rank`, () => {
+      assert.equal(hasAtLeast(bogus as Role, 'MEMBER'), false);
+    });
+  }
+});

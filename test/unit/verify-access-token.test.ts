@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { createHmac, createPublicKey, randomBytes, randomUUID } from 'node:crypto';
+import { before, describe, test } from 'node:test';
+import { CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { KeyRing, SIGNING_ALG } from '../../src/auth/keys/key-ring.ts';
+import { SigningKey } from '../../src/auth/signing-key.entity.ts';
+import { signAccessToken } from '../../src/auth/tokens/sign-access-token.ts';
+import { verifyAccessToken } from '../../src/auth/tokens/verify-access-token.ts';
+import { seal } from '../../src/crypto/envelope.ts';
+import { AppError } from '../../src/errors.ts';
+
+/* The RFC 8725 (JWT BCP) and RFC 9068 (JWT access tokens) attack table, on a frozen clock. */
+
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+const NOW_S = NOW.getTime() / 1000;
+const KEK = randomBytes(32);
+const ISSUER = { iss: 'https://auth.orgbound.test', aud: 'orgbound' };
+const OPTS = { issuer: ISSUER.iss, audience: ISSUER.aud, now: NOW };
+const USER = '11111111-1111-4111-8111-111111111111';
+const SESSION = '33333333-3333-4333-8333-333333333333';
+const ORG = '44444444-4444-4444-8444-444444444444';
+const OTHER_ORG = '55555555-5555-4555-8555-555555555555';
+
+interface TestKey {
+  readonly row: SigningKey;
+  readonly privateKey: CryptoKey;
+  readonly publicJwk: JWK;
+}
+
+/** A signing_keys row as ensureActiveSigningKey writes it, kept in memory. */
+async function makeKey(state: { retiredAt?: Date; verifyUntil?: Date } = {}): Promise<TestKey> {
+  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+  const kid = randomUUID();
+  const publicJwk = await exportJWK(publicKey);
+  const row = Object.assign(new SigningKey(), {
+    id: kid,
+    alg: SIGNING_ALG,
+    publicJwk: { ...publicJwk },
+    privateJwkSealed: seal(KEK, Buffer.from(JSON.stringify(await exportJWK(privateKey))), `signing-key:${kid}`),
+    createdAt: new Date(NOW.getTime() - 86_400_000),
+    retiredAt: state.retiredAt ?? null,
+    verifyUntil: state.verifyUntil ?? null,
+  });
+  return { row, privateKey, publicJwk };
+}
+
+const b64 = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+
+let ring: KeyRing;
+let active: TestKey;
+let retiredLive: TestKey;
+let retiredDead: TestKey;
+let outsider: TestKey;
+
+before(async () => {
+  retiredDead = await makeKey({ retiredAt: new Date(NOW.getTime() - 7_200_000), verifyUntil: new Date(NOW.getTime() - 1000) });
+  retiredLive = await makeKey({ retiredAt: new Date(NOW.getTime() - 60_000), verifyUntil: new Date(NOW.getTime() + 3_600_000) });
+  active = await makeKey();
+  outsider = await makeKey();
+  const rows = [retiredDead.row, retiredLive.row, active.row];
+  ring = new KeyRing(async () => rows, KEK, () => NOW.getTime());
+  await ring.reload();
+});
+
+const header = (over: Record<string, unknown> = {}): Record<string, unknown> => ({ alg: 'ES256', kid: active.row.id, typ: 'at+jwt', ...over });
+function payload(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    iss: ISSUER.iss,
+    aud: ISSUER.aud,
+    sub: USER,
+    sid: SESSION,
+    jti: randomUUID(),
+    iat: NOW_S,
+    exp: NOW_S + 300,
+    auth_time: NOW_S - 60,
+    amr: ['pwd'],
+    client_id: 'orgbound',
+    org_id: ORG,
+    tier: 'STANDARD',
+    role: 'MEMBER',
+    ...over,
+  };
+}
+const without = (...names: string[]) => Object.fromEntries(Object.entries(payload()).filter(([k]) => !names.includes(k)));
+
+/** Signs any header and payload with an ES256 key (the ring's active key unless told). */
+function forge(h: Record<string, unknown>, p: Record<string, unknown>, key: CryptoKey = active.privateKey): Promise<string> {
+  return new CompactSign(Buffer.from(JSON.stringify(p))).setProtectedHeader(h as { alg: string }).sign(key);
+}
+
+/** RFC 8725 section 2.1: an HMAC token keyed with bytes of the server's public key. */
+function hmacWith(secret: string | Buffer): string {
+  const input = `${b64(header({ alg: 'HS256' }))}.${b64(payload())}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+async function assertRefused(token: string): Promise<void> {
+  await assert.rejects(verifyAccessToken(token, ring, OPTS), (err: unknown) => {
+    assert.ok(err instanceof AppError, `expected AppError, got ${String(err)}`);
+    assert.equal((err as AppError).code, 'UNAUTHENTICATED');
+    assert.equal((err as AppError).extensions.code, 'UNAUTHENTICATED');
+    return true;
+  });
+}
+
+describe('verifyAccessToken accepts', () => {
+  test('a token from signAccessToken, returning its claims', async () => {
+    const { token } = await signAccessToken(ring, ISSUER, {
+      userId: USER,
+      sessionId: SESSION,
+      org: { id: ORG, tier: 'CONFIDENTIAL', role: 'ADMIN' },
+      authTime: new Date(NOW.getTime() - 120_000),
+      amr: ['pwd', 'otp'],
+      ttlSeconds: 300,
+      now: NOW,
+    });
+    const claims = await verifyAccessToken(token, ring, OPTS);
+    assert.equal(claims.iss, ISSUER.iss);
+    assert.equal(claims.aud, ISSUER.aud);
+    assert.equal(claims.sub, USER);
+    assert.equal(claims.sid, SESSION);
+    assert.equal(claims.org_id, ORG);
+    assert.equal(claims.tier, 'CONFIDENTIAL');
+    assert.equal(claims.role, 'ADMIN');
+    assert.equal(claims.iat, NOW_S);
+    assert.equal(claims.exp, NOW_S + 300);
+    assert.equal(claims.auth_time, NOW_S - 120);
+    assert.deepEqual(claims.amr, ['pwd', 'otp']);
+  });
+
+  // Positive controls: each refusal below differs from one of these in the attacked part only.
+  const controls: [string, () => Promise<string>][] = [
+    ['the baseline forged with the ring key', () => forge(header(), payload())],
+    ['a token without org_id (user with no organization)', () => forge(header(), without('org_id', 'tier', 'role'))],
+    ['a 14 min 59 s old token that has not expired', () => forge(header(), payload({ iat: NOW_S - 899, exp: NOW_S + 1 }))],
+    ['a retired key still inside verifyUntil', () => forge(header({ kid: retiredLive.row.id }), payload(), retiredLive.privateKey)],
+    ['a token just under 4096 characters', () => forge(header(), payload({ pad: 'x'.repeat(2500) }))],
+  ];
+  for (const [name, make] of controls) {
+    test(name, async () => {
+      const token = await make();
+      assert.ok(token.length <= 4096, `control token is ${token.length} chars`);
+      const claims = await verifyAccessToken(token, ring, OPTS);
+      assert.equal(claims.sub, USER);
+    });
+  }
+});
+
+describe('verifyAccessToken refuses with UNAUTHENTICATED', () => {
+  const cases: [string, () => Promise<string> | string][] = [
+    ['alg none, unsigned', () => `${b64(header({ alg: 'none' }))}.${b64(payload())}.`],
+    ['alg nOnE, unsigned', () => `${b64(header({ alg: 'nOnE' }))}.${b64(payload())}.`],
+    ['HS256 keyed with the public JWK', () => hmacWith(JSON.stringify(active.publicJwk))],
+    ['HS256 keyed with the public key PEM', () => hmacWith(createPublicKey({ key: active.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string)],
+    ['HS256 keyed with the public key DER', () => hmacWith(createPublicKey({ key: active.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'der' }))],
+    ['unknown kid', () => forge(header({ kid: randomUUID() }), payload())],
+    ['missing kid', () => forge({ alg: 'ES256', typ: 'at+jwt' }, payload())],
+    ['numeric kid', () => forge(header({ kid: 1 }), payload())],
+    ['kid with path traversal', () => forge(header({ kid: '../../../../dev/null' }), payload())],
+    ['kid with SQL text', () => forge(header({ kid: `' OR '1'='1' --` }), payload())],
+    ['kid longer than 64 characters', () => forge(header({ kid: active.row.id + 'x'.repeat(64) }), payload())],
+    ['header jku', () => forge(header({ jku: 'https://evil.test/jwks.json' }), payload())],
+    ['header x5u', () => forge(header({ x5u: 'https://evil.test/cert.pem' }), payload())],
+    ['header jwk', () => forge(header({ jwk: outsider.publicJwk }), payload())],
+    ['header jwk naming the attacker key it is signed with', () => forge(header({ jwk: outsider.publicJwk }), payload(), outsider.privateKey)],
+    ['header x5c', () => forge(header({ x5c: ['MIIBszCCAVmgAwIBAgIUE'] }), payload())],
+    ['typ JWT (an ID token or other JWT)', () => forge(header({ typ: 'JWT' }), payload())],
+    ['missing typ', () => forge({ alg: 'ES256', kid: active.row.id }, payload())],
+    ['wrong iss', () => forge(header(), payload({ iss: 'https://evil.test' }))],
+    ['wrong aud', () => forge(header(), payload({ aud: 'another-api' }))],
+    ['expired', () => forge(header(), payload({ iat: NOW_S - 360, exp: NOW_S - 60 }))],
+    ['nbf in the future', () => forge(header(), payload({ nbf: NOW_S + 60 }))],
+    ['iat in the future', () => forge(header(), payload({ iat: NOW_S + 60, exp: NOW_S + 360 }))],
+    ['iat older than 15 min + tolerance although exp is later', () => forge(header(), payload({ iat: NOW_S - 15 * 60 - 30, exp: NOW_S + 300 }))],
+    ['missing sid', () => forge(header(), without('sid'))],
+    ['missing auth_time', () => forge(header(), without('auth_time'))],
+    ['missing sub', () => forge(header(), without('sub'))],
+    ['missing jti', () => forge(header(), without('jti'))],
+    ['missing exp', () => forge(header(), without('exp'))],
+    ['missing iat', () => forge(header(), without('iat'))],
+    ['non-uuid sub', () => forge(header(), payload({ sub: 'admin' }))],
+    ['non-uuid org_id', () => forge(header(), payload({ org_id: `' OR 1=1 --` }))],
+    ['signed by a key pair outside the ring reusing the ring kid', () => forge(header(), payload(), outsider.privateKey)],
+    ['signed by a retired key past verifyUntil', () => forge(header({ kid: retiredDead.row.id }), payload(), retiredDead.privateKey)],
+    ['longer than 4096 characters', () => forge(header(), payload({ pad: 'x'.repeat(2600) }))],
+    ['empty string', () => ''],
+    ['two segments', () => 'a.b'],
+    ['four segments', () => 'a.b.c.d'],
+    ['non-base64 segments', () => '!!!.@@@.###'],
+    ['header that is not JSON', () => `${b64('not json')}.${b64(payload())}.AAAA`],
+  ];
+  for (const [name, make] of cases) {
+    test(name, async () => {
+      await assertRefused(await make());
+    });
+  }
+
+  test('payload tampered (org_id changed, signature kept)', async () => {
+    const token = await forge(header(), payload());
+    await verifyAccessToken(token, ring, OPTS); // the untampered token is good
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
+    await assertRefused(`${h}.${b64({ ...claims, org_id: OTHER_ORG })}.${s}`);
+  });
+
+  test('signature stripped (empty third segment)', async () => {
+    const [h, p] = (await forge(header(), payload())).split('.') as [string, string];
+    await assertRefused(`${h}.${p}.`);
+    await assertRefused(`${h}.${p}`);
+  });
+
+  test('the oversized case is only just over the limit (size, not content, is what differs)', async () => {
+    const token = await forge(header(), payload({ pad: 'x'.repeat(2600) }));
+    assert.ok(token.length > 4096 && token.length < 4400, `token is ${token.length} chars`);
+  });
+});
