@@ -14,12 +14,13 @@ import { hashPassword, verifyPassword } from './password.ts';
 import { RefreshToken } from './refresh-token.entity.ts';
 import { signAccessToken } from './tokens/sign-access-token.ts';
 import { User } from './user.entity.ts';
+import { storableText } from '../validation.ts';
 
 const email = z.email().max(254).transform((e) => e.toLowerCase());
 /** NIST SP 800-63B: at least 8 characters, long passphrases allowed; the hash caps the cost. */
 const password = z.string().min(10).max(256);
-const displayName = z.string().trim().min(1).max(100);
-const deviceName = z.string().trim().min(1).max(100);
+const displayName = storableText(100);
+const deviceName = storableText(100);
 
 export interface AuthPayload {
   readonly accessToken: string;

@@ -20,8 +20,8 @@ export async function provisionDatabase(opts: { ownerUrl: string; appUrl?: strin
   const owner = new pg.Client({ connectionString: opts.ownerUrl });
   await owner.connect();
   try {
-    if (!opts.appUrl) await ensureAppRole(owner, opts.appPassword);
     await owner.query(`select pg_advisory_lock(hashtext('orgbound:migrations'))`);
+    if (!opts.appUrl) await ensureAppRole(owner, opts.appPassword);
     const migrationsApplied = await runMigrations(opts.ownerUrl);
     await owner.query(`select pg_advisory_unlock(hashtext('orgbound:migrations'))`);
     await assertRuntimeRoleIsConfined(appUrl);
@@ -50,9 +50,18 @@ async function ensureAppRole(owner: pg.Client, password: string): Promise<void> 
       if (err.code !== '42710' && err.code !== '23505') throw err;
     });
   }
-  await owner.query(
-    `alter role ${role} with login nosuperuser nobypassrls nocreatedb nocreaterole noinherit password ${pg.escapeLiteral(password)}`,
-  );
+  const alter = `alter role ${role} with login nosuperuser nobypassrls nocreatedb nocreaterole noinherit password ${pg.escapeLiteral(password)}`;
+  // The role is cluster-wide while the advisory lock is per database: instances provisioning other
+  // databases of the same server (parallel test files) can collide ("tuple concurrently updated").
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await owner.query(alter);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'XX000' || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
 }
 
 async function assertRuntimeRoleIsConfined(appUrl: string): Promise<void> {

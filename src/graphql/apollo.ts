@@ -19,6 +19,9 @@ const CLIENT_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+/** Apollo's own request errors that come without a code (e.g. a persisted-query hash mismatch). */
+const UNCODED_CLIENT_ERRORS = [/provided sha does not match query/i];
+
 const INTERNAL: GraphQLFormattedError = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 
 /**
@@ -61,6 +64,7 @@ export function createApollo(schema: import('graphql').GraphQLSchema, config: Co
       if (original instanceof AppError) return { message: formatted.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code } };
       const code = formatted.extensions?.code;
       if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return { ...formatted, extensions: { code } };
+      if (UNCODED_CLIENT_ERRORS.some((re) => re.test(formatted.message))) return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
       logger.error({ err: errorSummary(original) }, 'unexpected error in a GraphQL operation');
       return development ? { ...INTERNAL, message: `Internal server error: ${String(errorSummary(original).message)}`, path: formatted.path } : { ...INTERNAL, path: formatted.path };
     },

@@ -1,4 +1,5 @@
 import { badInput } from '../errors.ts';
+import { UUID } from './ids.ts';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -17,7 +18,9 @@ export function decodeCursor(cursor: string): Cursor {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const createdAt = new Date(at);
     if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('shape');
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw new Error('id');
+    if (!UUID.test(id)) throw new Error('id');
+    const year = createdAt.getUTCFullYear();
+    if (year < 1970 || year > 9999) throw new Error('date'); // only times this server could have written
     return { createdAt, id };
   } catch {
     throw badInput('Invalid cursor');

@@ -6,13 +6,14 @@ import { listMembershipsOfUser, withTenant } from '../db/tenant-switch.ts';
 import { badInput, forbidden, notFound } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
 import { requireSignedIn, requireTenant } from '../tenancy/require.ts';
+import { storableText } from '../validation.ts';
 import { Invitation } from './invitation.entity.ts';
 import { Membership, type Role } from './membership.entity.ts';
 import { Organization, type Tier } from './organization.entity.ts';
 import { canAssignRole, canRemoveMember } from './roles.ts';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
-const orgName = z.string().trim().min(1).max(200);
+const orgName = storableText(200);
 const email = z.email().max(254).transform((e) => e.toLowerCase());
 
 export interface InvitationView {
@@ -89,7 +90,7 @@ export async function inviteMember(ctx: RequestContext, rawEmail: string, role: 
  */
 export async function acceptInvitation(ctx: RequestContext, token: string): Promise<Membership> {
   const scope = requireSignedIn(ctx.scope);
-  const orgId = /^obi\.([0-9a-f-]{36})\.inv_[A-Za-z0-9_-]{43}$/.exec(token)?.[1];
+  const orgId = /^obi\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.inv_[A-Za-z0-9_-]{43}$/.exec(token)?.[1];
   if (!orgId) throw notFound('Invitation');
   const user = await ctx.em.findOneOrFail(User, { id: scope.userId });
   const now = ctx.app.now();

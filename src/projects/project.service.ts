@@ -4,14 +4,15 @@ import { badInput, notFound } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../graphql/relay.ts';
 import { requireTenant } from '../tenancy/require.ts';
+import { storableText } from '../validation.ts';
 import { Project } from './project.entity.ts';
 import { Task } from './task.entity.ts';
 
 export type ProjectConnection = Connection<Project>;
 export type ProjectEdge = ProjectConnection['edges'][number];
 
-const projectName = z.string().trim().min(1).max(200);
-const taskTitle = z.string().trim().min(1).max(500);
+const projectName = storableText(200);
+const taskTitle = storableText(500);
 
 function valid<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
