@@ -3,6 +3,7 @@ import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 
 import { randomUUID } from 'node:crypto';
 import { open, seal } from '../../crypto/envelope.ts';
 import { SigningKey } from '../signing-key.entity.ts';
+import { advisoryXactLock } from '../../db/locks.ts';
 
 export const SIGNING_ALG = 'ES256';
 
@@ -96,7 +97,7 @@ export function loadSigningKeys(em: EntityManager): Promise<SigningKey[]> {
  */
 export async function ensureActiveSigningKey(em: EntityManager, kek: Buffer): Promise<void> {
   await em.fork().transactional(async (tx) => {
-    await tx.execute(`select pg_advisory_xact_lock(hashtext('orgbound:signing-key'))`);
+    await advisoryXactLock(tx, 'orgbound:signing-key');
     const active = await tx.count(SigningKey, { retiredAt: null });
     if (active > 0) return;
     const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
