@@ -1,3 +1,4 @@
+import { sessionEnd } from './device-session.entity.ts';
 import type { Resolvers } from '../graphql/generated/resolvers-types.ts';
 import { requireSignedIn } from '../tenancy/require.ts';
 import { findDeviceSession, signIn, signUp, viewerUser } from './auth.service.ts';
@@ -21,6 +22,7 @@ export const authResolvers: Resolvers = {
     session: (viewer, _, ctx) => findDeviceSession(ctx, viewer.sessionId, viewer.userId),
   },
   DeviceSession: {
+    expiresAt: (session) => sessionEnd(session),
     boundOrganization: (session, _, ctx) => (session.boundOrgId ? ctx.loaders.organizationById.load(session.boundOrgId) : null),
     current: (session, _, ctx) => session.id === ctx.scope?.sessionId,
   },

@@ -7,6 +7,7 @@ interface Row {
   user_id: string;
   revoked_at: Date | null;
   expires_at: Date;
+  idle_expires_at: Date;
   bound_org_id: string | null;
   role: Role | null;
   tier: Tier | null;
@@ -19,7 +20,7 @@ interface Row {
  */
 export async function loadLiveState(em: EntityManager, sessionId: string, orgId: string | null): Promise<LiveState> {
   const rows = await em.execute<Row[]>(
-    `select s.user_id, s.revoked_at, s.expires_at, s.bound_org_id, m.role, o.tier
+    `select s.user_id, s.revoked_at, s.expires_at, s.idle_expires_at, s.bound_org_id, m.role, o.tier
        from device_sessions s
        left join memberships m on m.org_id = ?::uuid and m.user_id = s.user_id
        left join organizations o on o.id = m.org_id
@@ -29,7 +30,7 @@ export async function loadLiveState(em: EntityManager, sessionId: string, orgId:
   const row = rows[0];
   if (!row) return { session: null, membership: null };
   return {
-    session: { userId: row.user_id, revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), boundOrgId: row.bound_org_id },
+    session: { userId: row.user_id, revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), idleExpiresAt: new Date(row.idle_expires_at), boundOrgId: row.bound_org_id },
     membership: row.role && row.tier ? { role: row.role, tier: row.tier } : null,
   };
 }

@@ -30,6 +30,9 @@ function clearTenantFilter(em: EntityManager): void {
 export class RequestTransaction {
   readonly em: EntityManager;
   private state: 'idle' | 'open' | 'done' = 'idle';
+  /** Errors whose operation must still commit (see commitDespite). */
+  private readonly committing = new WeakSet<Error>();
+  private failed = false;
 
   constructor(orm: MikroORM) {
     this.em = orm.em.fork({ clear: true, useContext: false });
@@ -45,6 +48,27 @@ export class RequestTransaction {
     this.state = 'open';
     await this.em.begin();
     await setTenant(this.em, tenant);
+  }
+
+  /**
+   * Marks `err` as an outcome that must still commit what the operation wrote before raising it:
+   * a security decision with a side effect (reuse detection revokes every session of the user, a
+   * failed sign-in is logged). Returns `err` for `throw tx.commitDespite(...)`. Any other error in
+   * the same operation still rolls everything back.
+   */
+  commitDespite<E extends Error>(err: E): E {
+    this.committing.add(err);
+    return err;
+  }
+
+  /** Called with each error the operation produced (Apollo's didEncounterErrors). */
+  noteError(err: unknown): void {
+    if (!(err instanceof Error) || !this.committing.has(err)) this.failed = true;
+  }
+
+  /** Whether an operation that produced errors may commit: only if every one was marked by commitDespite. */
+  get commitsDespiteErrors(): boolean {
+    return !this.failed;
   }
 
   /** Commits (flushing pending changes) or rolls back; idempotent. A failed commit rolls back and rethrows. */

@@ -31,10 +31,17 @@ const INTERNAL: GraphQLFormattedError = { message: 'Internal server error', exte
 function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
+      let sawErrors = false;
       return {
+        async didEncounterErrors({ contextValue, errors }) {
+          sawErrors = true;
+          // Errors raised before the context existed (parse, validation of the token) have no transaction.
+          for (const err of errors) contextValue?.tx?.noteError(unwrapResolverError(err));
+        },
         async willSendResponse({ contextValue, response }) {
           const body = response.body;
-          const ok = body.kind === 'single' && !body.singleResult.errors?.length;
+          const clean = body.kind === 'single' && !body.singleResult.errors?.length;
+          const ok = clean || (body.kind === 'single' && sawErrors && contextValue.tx.commitsDespiteErrors);
           try {
             await contextValue.tx.finish(ok);
           } catch (err) {

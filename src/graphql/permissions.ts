@@ -50,10 +50,17 @@ export const rules = {
     projects: tenantMember,
     project: tenantMember,
     task: tenantMember,
+    sessions: isSignedIn,
   },
   Mutation: {
     signUp: allow,
     signIn: allow,
+    // The refresh token is the credential; refreshSession checks it itself (decideRefresh).
+    refreshSession: allow,
+    signOut: isSignedIn,
+    revokeSession: isSignedIn,
+    revokeAllSessions: isSignedIn,
+    revokeMemberSessions: tenantAdmin,
     createOrganization: isSignedIn,
     inviteMember: tenantAdmin,
     acceptInvitation: isSignedIn,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { authResolvers } from '../auth/resolvers.ts';
 import { organizationResolvers } from '../organizations/resolvers.ts';
 import { projectResolvers } from '../projects/resolvers.ts';
+import { sessionResolvers } from '../sessions/resolvers.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 import { permissions } from './permissions.ts';
 import { DateTime } from './scalars.ts';
@@ -20,7 +21,7 @@ export function loadTypeDefs(): string[] {
     .map((f) => readFileSync(`${SCHEMA_DIR}/${f}`, 'utf8'));
 }
 
-const moduleResolvers: Resolvers[] = [authResolvers, organizationResolvers, projectResolvers];
+const moduleResolvers: Resolvers[] = [authResolvers, sessionResolvers, organizationResolvers, projectResolvers];
 
 export interface SchemaOptions {
   /**

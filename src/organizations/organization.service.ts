@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { User } from '../auth/user.entity.ts';
 import { hashToken, newOpaqueToken } from '../crypto/tokens.ts';
 import { listMembershipsOfUser, withTenant } from '../db/tenant-switch.ts';
+import { recordSecurityEvent } from '../db/security-events.ts';
 import { badInput, forbidden, notFound } from '../errors.ts';
+import { endSessionsBoundTo } from '../sessions/session.service.ts';
 import type { RequestContext } from '../graphql/context.ts';
 import { requireSignedIn, requireTenant } from '../tenancy/require.ts';
 import { storableText } from '../validation.ts';
@@ -114,5 +116,7 @@ export async function removeMember(ctx: RequestContext, userId: string): Promise
   if (!scope.role || !canRemoveMember(scope.role, target.role)) throw forbidden(`${scope.role} cannot remove an ${target.role}`);
   if (target.role === 'OWNER' && (await ctx.em.count(Membership, { role: 'OWNER' })) <= 1) throw badInput('Cannot remove the last owner');
   await ctx.em.remove(target).flush();
+  const ended = await endSessionsBoundTo(ctx, scope.orgId, userId);
+  await recordSecurityEvent(ctx.em, { type: 'MEMBER_REMOVED', userId, sessionId: null, orgId: scope.orgId, detail: { by: scope.userId, role: target.role, boundSessionsEnded: ended } }, ctx.app.now());
   return true;
 }

@@ -20,7 +20,7 @@ export interface TenantScope {
 
 /** What the database says about the token's session and membership right now. */
 export interface LiveState {
-  readonly session: { readonly userId: string; readonly revokedAt: Date | null; readonly expiresAt: Date; readonly boundOrgId: string | null } | null;
+  readonly session: { readonly userId: string; readonly revokedAt: Date | null; readonly expiresAt: Date; readonly idleExpiresAt: Date; readonly boundOrgId: string | null } | null;
   /** The membership of (sub, org_id), when the token names an org and the user is still a member. */
   readonly membership: { readonly role: Role; readonly tier: Tier } | null;
 }
@@ -31,7 +31,8 @@ export type ScopeDecision =
 
 /**
  * Decides the request's tenant scope. Pure: table-tested in test/unit/tenant-scope.test.ts.
- * - the session named by `sid` must exist, belong to `sub`, and be neither revoked nor past its end;
+ * - the session named by `sid` must exist, belong to `sub`, and be neither revoked nor past its idle
+ *   or absolute end;
  * - a bound session (session-per-org) only ever serves its own org;
  * - `org_id` becomes the active tenant only while the membership is live; otherwise the request is
  *   served without a tenant, so every tenant-owned read fails closed (removeMember takes effect at once).
@@ -40,7 +41,7 @@ export function decideScope(claims: AccessClaims, live: LiveState, now: Date): S
   const session = live.session;
   if (!session || session.userId !== claims.sub) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
   if (session.revokedAt) return deny(ErrorCode.SESSION_REVOKED, 'Session revoked');
-  if (session.expiresAt.getTime() <= now.getTime()) return deny(ErrorCode.SESSION_EXPIRED, 'Session expired');
+  if (Math.min(session.expiresAt.getTime(), session.idleExpiresAt.getTime()) <= now.getTime()) return deny(ErrorCode.SESSION_EXPIRED, 'Session expired');
   const orgId = claims.org_id ?? null;
   if (session.boundOrgId && orgId !== session.boundOrgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
   const member = orgId !== null ? live.membership : null;

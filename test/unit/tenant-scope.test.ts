@@ -40,6 +40,7 @@ const liveSession = (overrides: Partial<Session> = {}): Session => ({
   userId: USER,
   revokedAt: null,
   expiresAt: new Date(NOW.getTime() + 3_600_000),
+  idleExpiresAt: new Date(NOW.getTime() + 1_800_000),
   boundOrgId: null,
   ...overrides,
 });
@@ -83,8 +84,26 @@ const cases: Case[] = [
   {
     name: 'session expiring 1 ms after now is still live',
     claims: claims(),
-    live: { session: liveSession({ expiresAt: new Date(NOW.getTime() + 1) }), membership: MEMBERSHIP },
+    live: { session: liveSession({ expiresAt: new Date(NOW.getTime() + 1), idleExpiresAt: new Date(NOW.getTime() + 1) }), membership: MEMBERSHIP },
     expect: { kind: 'scope', orgId: ORG, role: 'ADMIN', tier: 'CONFIDENTIAL' },
+  },
+  {
+    name: 'idle end passed (no refresh for the idle timeout), absolute end ahead',
+    claims: claims(),
+    live: { session: liveSession({ idleExpiresAt: new Date(NOW.getTime() - 1) }), membership: MEMBERSHIP },
+    expect: { kind: 'deny', code: 'SESSION_EXPIRED' },
+  },
+  {
+    name: 'idle end exactly now',
+    claims: claims(),
+    live: { session: liveSession({ idleExpiresAt: new Date(NOW.getTime()) }), membership: MEMBERSHIP },
+    expect: { kind: 'deny', code: 'SESSION_EXPIRED' },
+  },
+  {
+    name: 'revoked wins over expired',
+    claims: claims(),
+    live: { session: liveSession({ revokedAt: new Date(NOW.getTime() - 5), expiresAt: new Date(NOW.getTime() - 1) }), membership: MEMBERSHIP },
+    expect: { kind: 'deny', code: 'SESSION_REVOKED' },
   },
   {
     name: 'bound session, token for its own org',

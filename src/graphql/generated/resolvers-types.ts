@@ -2,7 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { User as UserModel } from '../../auth/user.entity.ts';
 import type { DeviceSession as DeviceSessionModel } from '../../auth/device-session.entity.ts';
-import type { AuthPayload as AuthPayloadModel } from '../../auth/auth.service.ts';
+import type { AuthPayload as AuthPayloadModel } from '../../sessions/session.service.ts';
 import type { Viewer as ViewerModel } from '../../auth/viewer.ts';
 import type { Organization as OrganizationModel } from '../../organizations/organization.entity.ts';
 import type { Membership as MembershipModel } from '../../organizations/membership.entity.ts';
@@ -42,6 +42,7 @@ export type DeviceSession = {
   /** True for the session of the access token making this request. */
   current: Scalars['Boolean']['output'];
   deviceName: Scalars['String']['output'];
+  /** When the session ends unless refreshed again: the earlier of its idle end and its absolute end. */
   expiresAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   lastUsedAt: Scalars['DateTime']['output'];
@@ -77,13 +78,28 @@ export type Mutation = {
   deleteTask: Scalars['Boolean']['output'];
   /** ADMIN or OWNER of the active organization. The token in the result is shown only here. */
   inviteMember: Invitation;
+  /**
+   * Exchanges a refresh token for a new access token and a new refresh token (single use, rotated).
+   * A retired token presented again outside the session's reuse leeway is treated as theft:
+   * REFRESH_TOKEN_REUSED, and every session of the account is signed out. A retry of the token rotated
+   * a moment ago (within the leeway) returns the same successor.
+   */
+  refreshSession: AuthPayload;
   /** ADMIN or OWNER. The removed user's tokens for this organization stop working at once. */
   removeMember: Scalars['Boolean']['output'];
+  /** Signs out everywhere, this session included. Returns how many sessions ended. */
+  revokeAllSessions: Scalars['Int']['output'];
+  /** ADMIN/OWNER: ends a member's sessions that have entered the active organization. Returns how many. */
+  revokeMemberSessions: Scalars['Int']['output'];
+  /** Ends one of the viewer's own sessions. */
+  revokeSession: Scalars['Boolean']['output'];
   /**
    * Opens a new device session. With `organizationId` the access token is scoped to that organization
    * (`org_id`), otherwise it carries no organization. A wrong password and an unknown email fail alike.
    */
   signIn: AuthPayload;
+  /** Ends the current device session. */
+  signOut: Scalars['Boolean']['output'];
   /** Creates an account. Sign in afterwards to get tokens. */
   signUp: User;
   updateProject: Project;
@@ -129,8 +145,23 @@ export type MutationInviteMemberArgs = {
 };
 
 
+export type MutationRefreshSessionArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
 export type MutationRemoveMemberArgs = {
   userId: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeMemberSessionsArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeSessionArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -206,6 +237,8 @@ export type Query = {
   project?: Maybe<Project>;
   /** Projects of the active organization, oldest first. */
   projects: ProjectConnection;
+  /** The signed-in user's own live device sessions, most recently used first. */
+  sessions: Array<DeviceSession>;
   /** Null when the task is not in the active organization. */
   task?: Maybe<Task>;
   /** The signed-in user. UNAUTHENTICATED without a valid access token. */
@@ -441,8 +474,13 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   deleteProject?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProjectArgs, 'id'>>;
   deleteTask?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteTaskArgs, 'id'>>;
   inviteMember?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationInviteMemberArgs, 'email' | 'role'>>;
+  refreshSession?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'userId'>>;
+  revokeAllSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  revokeMemberSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRevokeMemberSessionsArgs, 'userId'>>;
+  revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
   signIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignInArgs, 'deviceName' | 'email' | 'password'>>;
+  signOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   signUp?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'email' | 'password'>>;
   updateProject?: Resolver<ResolversTypes['Project'], ParentType, ContextType, RequireFields<MutationUpdateProjectArgs, 'id' | 'name'>>;
   updateTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationUpdateTaskArgs, 'id'>>;
@@ -482,6 +520,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   organization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   project?: Resolver<Maybe<ResolversTypes['Project']>, ParentType, ContextType, RequireFields<QueryProjectArgs, 'id'>>;
   projects?: Resolver<ResolversTypes['ProjectConnection'], ParentType, ContextType, RequireFields<QueryProjectsArgs, 'first'>>;
+  sessions?: Resolver<Array<ResolversTypes['DeviceSession']>, ParentType, ContextType>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };

@@ -1,0 +1,15 @@
+import type { Resolvers } from '../graphql/generated/resolvers-types.ts';
+import { listSessions, refreshSession, revokeAllSessions, revokeMemberSessions, revokeSession, signOut } from './session.service.ts';
+
+export const sessionResolvers: Resolvers = {
+  Query: {
+    sessions: (_, __, ctx) => listSessions(ctx),
+  },
+  Mutation: {
+    refreshSession: (_, args, ctx) => refreshSession(ctx, args.refreshToken),
+    signOut: (_, __, ctx) => signOut(ctx),
+    revokeSession: (_, args, ctx) => revokeSession(ctx, args.id),
+    revokeAllSessions: (_, __, ctx) => revokeAllSessions(ctx),
+    revokeMemberSessions: (_, args, ctx) => revokeMemberSessions(ctx, args.userId),
+  },
+};

@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import { DeviceSession, sessionEnd, type RevokeReason } from '../auth/device-session.entity.ts';
+import { RefreshToken } from '../auth/refresh-token.entity.ts';
+import { signAccessToken } from '../auth/tokens/sign-access-token.ts';
+import { hashToken, newOpaqueToken, REFRESH_TOKEN_PATTERN, successorToken } from '../crypto/tokens.ts';
+import { advisoryXactLock } from '../db/locks.ts';
+import { revokeSessions } from '../db/sessions.ts';
+import { setTenant } from '../db/request-transaction.ts';
+import { recordSecurityEvent, type SecurityEventType } from '../db/security-events.ts';
+import { findOwnMembership } from '../db/tenant-switch.ts';
+import { AppError, ErrorCode, forbidden, notFound } from '../errors.ts';
+import type { RequestContext } from '../graphql/context.ts';
+import { parseId } from '../graphql/ids.ts';
+import { Membership, type Role } from '../organizations/membership.entity.ts';
+import { Organization } from '../organizations/organization.entity.ts';
+import { canRemoveMember } from '../organizations/roles.ts';
+import type { SessionPolicy } from '../policy/session-policy.ts';
+import { requireSignedIn, requireTenant } from '../tenancy/require.ts';
+import { decideRefresh } from './decide-refresh.ts';
+
+export interface AuthPayload {
+  readonly accessToken: string;
+  readonly accessTokenExpiresAt: Date;
+  readonly refreshToken: string;
+  readonly refreshTokenExpiresAt: Date;
+  readonly session: DeviceSession;
+  readonly activeOrganization: Organization | null;
+}
+
+/** An organization the user is entering, with their live role there. */
+export interface Entered {
+  readonly org: Organization;
+  readonly role: Role;
+}
+
+/**
+ * The user's live membership of `orgId` and the org, or null when there is none. Sets the
+ * transaction's tenant to that org first (the caller is about to act in it).
+ */
+export async function membershipIn(ctx: RequestContext, orgId: string, userId: string): Promise<Entered | null> {
+  await setTenant(ctx.em, { orgId, userId });
+  const membership = await findOwnMembership(ctx.em, orgId, userId);
+  const org = membership ? await ctx.em.findOne(Organization, { id: orgId }) : null;
+  return membership && org ? { org, role: membership.role } : null;
+}
+
+/** A per-user lock: rotation, reuse revocation and sign-out of one user's sessions never interleave. */
+function lockUser(ctx: RequestContext, userId: string): Promise<void> {
+  return advisoryXactLock(ctx.em, `orgbound:user:${userId}`);
+}
+
+export interface OpenSessionInput {
+  readonly userId: string;
+  readonly deviceName: string;
+  readonly entered: Entered | null;
+  readonly policy: SessionPolicy;
+  readonly amr: readonly string[];
+  /** Session-per-org: the session may only ever serve `entered`. */
+  readonly bound: boolean;
+}
+
+/** Opens a new device session (a new refresh family) and issues its first tokens. */
+export async function openSession(ctx: RequestContext, input: OpenSessionInput): Promise<AuthPayload> {
+  const now = ctx.app.now();
+  const expiresAt = new Date(now.getTime() + input.policy.absoluteTimeoutSeconds * 1000);
+  const session = ctx.em.create(DeviceSession, {
+    id: randomUUID(),
+    userId: input.userId,
+    deviceName: input.deviceName,
+    createdAt: now,
+    lastUsedAt: now,
+    expiresAt,
+    idleExpiresAt: idleEnd(now, input.policy, expiresAt),
+    revokedAt: null,
+    revokeReason: null,
+    boundOrgId: input.bound && input.entered ? input.entered.org.id : null,
+    activeOrgId: input.entered?.org.id ?? null,
+    enteredOrgIds: input.entered ? [input.entered.org.id] : [],
+    policy: { ...input.policy },
+    authTime: now,
+    amr: [...input.amr],
+  });
+  await ctx.em.persist(session).flush(); // no ORM relation orders the inserts: the session goes first
+  const refreshToken = newOpaqueToken('ort');
+  ctx.em.persist(newTokenRow(ctx, session, refreshToken, null, now));
+  await ctx.em.flush();
+  return payload(ctx, session, input.entered, refreshToken, now);
+}
+
+function idleEnd(now: Date, policy: SessionPolicy, absoluteEnd: Date): Date {
+  return new Date(Math.min(now.getTime() + policy.idleTimeoutSeconds * 1000, absoluteEnd.getTime()));
+}
+
+function newTokenRow(ctx: RequestContext, session: DeviceSession, token: string, parentId: string | null, now: Date): RefreshToken {
+  return ctx.em.create(RefreshToken, {
+    id: randomUUID(),
+    sessionId: session.id,
+    parentId,
+    tokenHash: hashToken(token),
+    createdAt: now,
+    expiresAt: session.idleExpiresAt,
+    rotatedAt: null,
+    retiredBy: null,
+  });
+}
+
+/** Signs an access token for `session` in `entered` (or no org); it never outlives the session. */
+export async function payload(ctx: RequestContext, session: DeviceSession, entered: Entered | null, refreshToken: string, now: Date): Promise<AuthPayload> {
+  const end = sessionEnd(session);
+  const ttlSeconds = Math.max(1, Math.min(session.policy.accessTokenTtlSeconds, Math.floor((end.getTime() - now.getTime()) / 1000)));
+  const access = await signAccessToken(ctx.app.keys, { iss: ctx.app.config.jwt.issuer, aud: ctx.app.config.jwt.audience }, {
+    userId: session.userId,
+    sessionId: session.id,
+    org: entered ? { id: entered.org.id, tier: entered.org.tier, role: entered.role } : undefined,
+    authTime: session.authTime,
+    amr: session.amr,
+    ttlSeconds,
+    now,
+  });
+  return {
+    accessToken: access.token,
+    accessTokenExpiresAt: access.expiresAt,
+    refreshToken,
+    refreshTokenExpiresAt: end,
+    session,
+    activeOrganization: entered?.org ?? null,
+  };
+}
+
+const invalidRefreshToken = () => new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
+
+/**
+ * Exchanges a refresh token for new tokens (ARCHITECTURE.md, Sessions). Serialised per user; the
+ * decision is decideRefresh's. Raises UNAUTHENTICATED (unknown token, or one superseded by a switch),
+ * SESSION_REVOKED, SESSION_EXPIRED, and REFRESH_TOKEN_REUSED after revoking every session of the user
+ * (that revocation commits although the call fails).
+ */
+export async function refreshSession(ctx: RequestContext, presented: string): Promise<AuthPayload> {
+  if (!REFRESH_TOKEN_PATTERN.test(presented)) throw invalidRefreshToken();
+  const seen = await ctx.em.findOne(RefreshToken, { tokenHash: hashToken(presented) });
+  const owner = seen ? await ctx.em.findOne(DeviceSession, { id: seen.sessionId }) : null;
+  if (!seen || !owner) throw invalidRefreshToken();
+  await lockUser(ctx, owner.userId);
+  // Re-read under the lock: another request may have rotated or revoked since the first read.
+  const token = await ctx.em.refreshOrFail(seen);
+  const session = await ctx.em.refreshOrFail(owner);
+  const now = ctx.app.now();
+  const next = successorToken(ctx.app.config.kek, presented);
+  const successor = token.rotatedAt ? await ctx.em.findOne(RefreshToken, { tokenHash: hashToken(next), sessionId: session.id }) : null;
+
+  const decision = decideRefresh(
+    { expiresAt: token.expiresAt, rotatedAt: token.rotatedAt ?? null, retiredBy: token.retiredBy ?? null, successorIsLive: !!successor && !successor.rotatedAt },
+    { revokedAt: session.revokedAt ?? null, expiresAt: session.expiresAt },
+    session.policy.refreshReuseLeewaySeconds,
+    now,
+  );
+  switch (decision.kind) {
+    case 'revoked':
+      throw new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked');
+    case 'expired':
+      throw new AppError(ErrorCode.SESSION_EXPIRED, 'Session expired');
+    case 'superseded':
+      throw new AppError(ErrorCode.UNAUTHENTICATED, 'Refresh token superseded by an organization switch');
+    case 'reuse': {
+      const revoked = await revokeWhere(ctx, { userId: session.userId }, 'REFRESH_TOKEN_REUSED', now);
+      await setTenant(ctx.em, { orgId: null, userId: session.userId });
+      await recordSecurityEvent(
+        ctx.em,
+        { type: 'REFRESH_TOKEN_REUSED', userId: session.userId, sessionId: session.id, orgId: null, detail: { sessionsRevoked: revoked, enteredOrgIds: session.enteredOrgIds } },
+        now,
+      );
+      throw ctx.tx.commitDespite(new AppError(ErrorCode.REFRESH_TOKEN_REUSED, 'Refresh token reused: every session of this account has been signed out'));
+    }
+    case 'retry':
+    case 'rotate':
+      break;
+  }
+  if (decision.kind === 'rotate') {
+    token.rotatedAt = now;
+    token.retiredBy = 'refresh';
+    await ctx.em.flush(); // retire first: at most one live token per family (unique index)
+    session.idleExpiresAt = idleEnd(now, session.policy, session.expiresAt);
+    ctx.em.persist(newTokenRow(ctx, session, next, token.id, now));
+  }
+  session.lastUsedAt = now;
+  const entered = await activeOrgOf(ctx, session, now);
+  await ctx.em.flush();
+  return payload(ctx, session, entered, next, now);
+}
+
+/**
+ * The org a refreshed access token is for: the session's active org while the membership lives.
+ * Without it, an unbound session continues without an org; a bound one (session-per-org) has
+ * nothing left to serve and is revoked.
+ */
+async function activeOrgOf(ctx: RequestContext, session: DeviceSession, now: Date): Promise<Entered | null> {
+  if (!session.activeOrgId) return null;
+  const entered = await membershipIn(ctx, session.activeOrgId, session.userId);
+  if (entered) return entered;
+  if (session.boundOrgId) {
+    session.revokedAt = now;
+    session.revokeReason = 'MEMBER_REMOVED';
+    await ctx.em.flush();
+    throw ctx.tx.commitDespite(new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked'));
+  }
+  session.activeOrgId = null;
+  await setTenant(ctx.em, { orgId: null, userId: session.userId });
+  return null;
+}
+
+function revokeWhere(ctx: RequestContext, where: { userId: string } & Record<string, unknown>, reason: RevokeReason, now: Date): Promise<number> {
+  return revokeSessions(ctx.em, where, reason, now);
+}
+
+/** The signed-in user's live sessions, most recently used first. */
+export async function listSessions(ctx: RequestContext): Promise<DeviceSession[]> {
+  const scope = requireSignedIn(ctx.scope);
+  const now = ctx.app.now();
+  return ctx.em.find(
+    DeviceSession,
+    { userId: scope.userId, revokedAt: null, expiresAt: { $gt: now }, idleExpiresAt: { $gt: now } },
+    { orderBy: { lastUsedAt: 'desc', id: 'asc' } },
+  );
+}
+
+async function revokeOwn(ctx: RequestContext, where: Record<string, unknown>, reason: RevokeReason, type: SecurityEventType): Promise<number> {
+  const scope = requireSignedIn(ctx.scope);
+  const now = ctx.app.now();
+  await lockUser(ctx, scope.userId);
+  const count = await revokeWhere(ctx, { ...where, userId: scope.userId }, reason, now);
+  if (count > 0) await recordSecurityEvent(ctx.em, { type, userId: scope.userId, sessionId: scope.sessionId, orgId: scope.orgId, detail: { count, ...where } }, now);
+  return count;
+}
+
+/** Ends the current device session. */
+export async function signOut(ctx: RequestContext): Promise<boolean> {
+  const scope = requireSignedIn(ctx.scope);
+  return (await revokeOwn(ctx, { id: scope.sessionId }, 'SIGN_OUT', 'SESSION_SIGNED_OUT')) === 1;
+}
+
+/** Ends one of the viewer's own live sessions. Raises NOT_FOUND for anyone else's or an ended one. */
+export async function revokeSession(ctx: RequestContext, id: string): Promise<boolean> {
+  const sessionId = parseId(id, 'id');
+  if ((await revokeOwn(ctx, { id: sessionId }, 'REVOKED', 'SESSION_REVOKED')) !== 1) throw notFound('Session');
+  return true;
+}
+
+/** Ends every live session of the viewer, the current one included; returns how many. */
+export function revokeAllSessions(ctx: RequestContext): Promise<number> {
+  return revokeOwn(ctx, {}, 'REVOKED_ALL', 'SESSIONS_REVOKED_ALL');
+}
+
+/**
+ * Ends the sessions of a member of the active org that have entered it (an admin's reach ends at
+ * the org's boundary: sessions that never entered it are untouched). Raises NOT_FOUND (not a member)
+ * and FORBIDDEN (an ADMIN targeting an OWNER).
+ */
+export async function revokeMemberSessions(ctx: RequestContext, rawUserId: string): Promise<number> {
+  const scope = requireTenant(ctx.scope);
+  const userId = parseId(rawUserId, 'userId');
+  const target = await ctx.em.findOne(Membership, { userId });
+  if (!target) throw notFound('Member');
+  if (!scope.role || !canRemoveMember(scope.role, target.role)) throw forbidden(`${scope.role} cannot revoke an ${target.role}'s sessions`);
+  const now = ctx.app.now();
+  await lockUser(ctx, userId);
+  const count = await revokeWhere(ctx, { userId, enteredOrgIds: { $contains: [scope.orgId] } }, 'REVOKED_BY_ADMIN', now);
+  await recordSecurityEvent(ctx.em, { type: 'MEMBER_SESSIONS_REVOKED', userId, sessionId: null, orgId: scope.orgId, detail: { count, by: scope.userId } }, now);
+  return count;
+}
+
+/**
+ * After a member is removed: their sessions bound to the org have nothing left to serve and end;
+ * unbound sessions lose the org at once (the scope check) and on refresh (activeOrgOf).
+ */
+export async function endSessionsBoundTo(ctx: RequestContext, orgId: string, userId: string): Promise<number> {
+  await lockUser(ctx, userId);
+  return revokeWhere(ctx, { userId, boundOrgId: orgId }, 'MEMBER_REMOVED', ctx.app.now());
+}
+
