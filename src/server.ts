@@ -32,9 +32,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const orm: MikroORM = await initORM(opts.appDatabaseUrl, config.dbPoolMax);
   try {
     await ensureActiveSigningKey(orm.em, config.kek);
-    const keys = new KeyRing(() => loadSigningKeys(orm.em), config.kek);
+    const now = opts.now ?? (() => new Date());
+    const keys = new KeyRing(() => loadSigningKeys(orm.em), config.kek, () => now().getTime());
     await keys.reload();
-    const services: AppServices = { config, orm, keys, now: opts.now ?? (() => new Date()) };
+    const services: AppServices = { config, orm, keys, now };
     const apollo = createApollo(buildSchema(opts.schema), config, logger);
     await apollo.start();
     const http: Server = createServer(createHttpApp(services, apollo, logger));

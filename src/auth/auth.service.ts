@@ -3,11 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { setTenant } from '../db/request-transaction.ts';
 import { recordSecurityEvent } from '../db/security-events.ts';
-import { AppError, badInput, ErrorCode, forbidden } from '../errors.ts';
+import { AppError, badInput, ErrorCode } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
 import { parseId } from '../graphql/ids.ts';
-import { NO_ORG_POLICY, TIER_FLOORS } from '../policy/session-policy.ts';
-import { membershipIn, openSession, type AuthPayload } from '../sessions/session.service.ts';
+import { NO_ORG_POLICY } from '../policy/session-policy.ts';
+import { decideEntry, type CodeCheck } from '../policy/decide-entry.ts';
+import { checkCode, hasTotp } from '../mfa/mfa.service.ts';
+import { membershipIn, openSession, policyOf, type AuthPayload } from '../sessions/session.service.ts';
 import { DeviceSession } from './device-session.entity.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { User } from './user.entity.ts';
@@ -41,11 +43,16 @@ export async function signUp(ctx: RequestContext, input: { email: string; passwo
 
 /**
  * Opens a device session and issues its first tokens. Raises UNAUTHENTICATED with one message for
- * an unknown email and a wrong password (same argon2 work for both), FORBIDDEN when the user is not
- * a member of `organizationId`, and MFA_ENROLLMENT_REQUIRED for an org whose policy needs MFA.
- * Every outcome is a security event; a failed attempt's event commits although the call fails.
+ * an unknown email and a wrong password (same argon2 work for both); with `organizationId`, the
+ * entry decision (decideEntry): FORBIDDEN (not a member), MFA_REQUIRED / MFA_ENROLLMENT_REQUIRED
+ * when the org's policy needs MFA and `mfaCode` is missing or wrong, RATE_LIMITED. A REGULATED
+ * (isolated) org gets a session bound to it. Every outcome is a security event; a failed attempt's
+ * event commits although the call fails.
  */
-export async function signIn(ctx: RequestContext, input: { email: string; password: string; deviceName: string; organizationId?: string | null }): Promise<AuthPayload> {
+export async function signIn(
+  ctx: RequestContext,
+  input: { email: string; password: string; deviceName: string; organizationId?: string | null; mfaCode?: string | null },
+): Promise<AuthPayload> {
   const device = deviceName.safeParse(input.deviceName);
   if (!device.success) throw badInput('Invalid deviceName');
   const orgId = input.organizationId ? parseId(input.organizationId, 'organizationId') : null;
@@ -61,11 +68,22 @@ export async function signIn(ctx: RequestContext, input: { email: string; passwo
     return fail(user?.id ?? null, 'bad_credentials', new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid email or password'));
   }
   const entered = orgId ? await membershipIn(ctx, orgId, user.id) : null;
-  if (orgId && !entered) return fail(user.id, 'not_a_member', forbidden('Not a member of that organization'));
-  const policy = entered ? TIER_FLOORS[entered.org.tier] : NO_ORG_POLICY;
-  if (policy.mfaRequired) return fail(user.id, 'mfa_enrollment_required', new AppError(ErrorCode.MFA_ENROLLMENT_REQUIRED, 'This organization requires multi-factor authentication'));
-  const result = await openSession(ctx, { userId: user.id, deviceName: device.data, entered, policy, amr: ['pwd'], bound: policy.isolatedSession });
-  await recordSecurityEvent(ctx.em, { type: 'SIGN_IN_SUCCEEDED', userId: user.id, sessionId: result.session.id, orgId: entered?.org.id ?? null, detail: { amr: ['pwd'] } }, now);
+  if (!orgId) await setTenant(ctx.em, { orgId: null, userId: user.id });
+  const code: CodeCheck = input.mfaCode && hasTotp(user) && (entered || !orgId) ? await checkCode(ctx, user, input.mfaCode) : 'absent';
+  const policy = entered ? policyOf(entered.org) : NO_ORG_POLICY;
+  let mfaAt: Date | null = code === 'valid' ? now : null;
+  let bound = false;
+  if (orgId) {
+    const decision = decideEntry({ via: 'signIn', targetOrgId: orgId, policy, member: entered !== null, session: null, hasTotp: hasTotp(user), code }, now);
+    if (decision.kind === 'deny') return fail(user.id, decision.code.toLowerCase(), new AppError(decision.code, decision.message));
+    mfaAt = decision.mfaAt;
+    bound = decision.bind;
+  } else if (code === 'invalid') {
+    return fail(user.id, 'mfa_required', new AppError(ErrorCode.MFA_REQUIRED, 'Invalid or already used MFA code'));
+  }
+  const amr = mfaAt ? ['pwd', 'otp'] : ['pwd'];
+  const result = await openSession(ctx, { userId: user.id, deviceName: device.data, entered, policy, amr, mfaAt, bound });
+  await recordSecurityEvent(ctx.em, { type: 'SIGN_IN_SUCCEEDED', userId: user.id, sessionId: result.session.id, orgId: entered?.org.id ?? null, detail: { amr } }, now);
   return result;
 }
 

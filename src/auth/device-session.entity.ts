@@ -28,6 +28,8 @@ export class DeviceSession {
   authTime!: Date;
   /** Authentication methods passed on this session (RFC 8176): `amr`. */
   amr!: string[];
+  /** When this session last passed MFA, or null. */
+  mfaAt?: Date | null;
 }
 
 export const DeviceSessionSchema = new EntitySchema<DeviceSession>({
@@ -49,6 +51,7 @@ export const DeviceSessionSchema = new EntitySchema<DeviceSession>({
     policy: { type: 'json', fieldName: 'policy' },
     authTime: { type: 'Date', fieldName: 'auth_time' },
     amr: { type: 'string[]', fieldName: 'amr' },
+    mfaAt: { type: 'Date', fieldName: 'mfa_at', nullable: true },
   },
 });
 

@@ -1,4 +1,6 @@
 import { sessionEnd } from './device-session.entity.ts';
+import { beginTotpEnrollment, confirmTotpEnrollment } from '../mfa/mfa.service.ts';
+import { switchOrganization } from '../sessions/session.service.ts';
 import type { Resolvers } from '../graphql/generated/resolvers-types.ts';
 import { requireSignedIn } from '../tenancy/require.ts';
 import { findDeviceSession, signIn, signUp, viewerUser } from './auth.service.ts';
@@ -14,6 +16,12 @@ export const authResolvers: Resolvers = {
   Mutation: {
     signUp: (_, args, ctx) => signUp(ctx, args),
     signIn: (_, args, ctx) => signIn(ctx, args),
+    switchOrganization: (_, args, ctx) => switchOrganization(ctx, args.organizationId, args.mfaCode),
+    beginTotpEnrollment: (_, __, ctx) => beginTotpEnrollment(ctx),
+    confirmTotpEnrollment: (_, args, ctx) => confirmTotpEnrollment(ctx, args.code),
+  },
+  User: {
+    mfaEnabled: (user) => !!user.totpSecretSealed,
   },
   Viewer: {
     user: (viewer, _, ctx) => viewerUser(ctx, viewer.userId),

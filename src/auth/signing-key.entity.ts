@@ -11,6 +11,8 @@ export class SigningKey {
   /** After this, the key signs nothing new; it keeps verifying until `verifyUntil`. */
   retiredAt?: Date | null;
   verifyUntil?: Date | null;
+  /** The org this dedicated key belongs to; null for the global key. */
+  ownerOrgId?: string | null;
 }
 
 export const SigningKeySchema = new EntitySchema<SigningKey>({
@@ -24,5 +26,6 @@ export const SigningKeySchema = new EntitySchema<SigningKey>({
     createdAt: { type: 'Date', fieldName: 'created_at' },
     retiredAt: { type: 'Date', fieldName: 'retired_at', nullable: true },
     verifyUntil: { type: 'Date', fieldName: 'verify_until', nullable: true },
+    ownerOrgId: { type: 'uuid', fieldName: 'owner_org_id', nullable: true },
   },
 });

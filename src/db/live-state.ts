@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Role } from '../organizations/membership.entity.ts';
 import type { Tier } from '../organizations/organization.entity.ts';
 import type { LiveState } from '../tenancy/tenant-scope.ts';
+import { resolvePolicy, type PolicyOverrides } from '../policy/session-policy.ts';
 
 interface Row {
   user_id: string;
@@ -11,26 +12,32 @@ interface Row {
   bound_org_id: string | null;
   role: Role | null;
   tier: Tier | null;
+  policy_overrides: PolicyOverrides | null;
+  mfa_at: Date | null;
+  org_has_key: boolean;
 }
 
 /**
  * Session and membership state for one request, in one round trip. Raw SQL (allowed only in src/db):
  * it joins identity and tenant tables, and it runs inside the request transaction after setTenant,
- * so RLS still restricts `memberships` and `organizations` to the token's org and user.
+ * so RLS still restricts `memberships` and `organizations` to the token's org and user. Whether the
+ * claimed org has a dedicated signing key is read here too, so key binding never depends on a cache.
  */
 export async function loadLiveState(em: EntityManager, sessionId: string, orgId: string | null): Promise<LiveState> {
   const rows = await em.execute<Row[]>(
-    `select s.user_id, s.revoked_at, s.expires_at, s.idle_expires_at, s.bound_org_id, m.role, o.tier
+    `select s.user_id, s.revoked_at, s.expires_at, s.idle_expires_at, s.bound_org_id, s.mfa_at, m.role, o.tier, o.policy_overrides,
+            exists (select 1 from signing_keys k where k.owner_org_id = ?::uuid) as org_has_key
        from device_sessions s
        left join memberships m on m.org_id = ?::uuid and m.user_id = s.user_id
        left join organizations o on o.id = m.org_id
       where s.id = ?`,
-    [orgId, sessionId],
+    [orgId, orgId, sessionId],
   );
   const row = rows[0];
-  if (!row) return { session: null, membership: null };
+  if (!row) return { session: null, membership: null, orgHasDedicatedKey: false };
   return {
-    session: { userId: row.user_id, revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), idleExpiresAt: new Date(row.idle_expires_at), boundOrgId: row.bound_org_id },
-    membership: row.role && row.tier ? { role: row.role, tier: row.tier } : null,
+    session: { userId: row.user_id, revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), idleExpiresAt: new Date(row.idle_expires_at), boundOrgId: row.bound_org_id, mfaAt: row.mfa_at ? new Date(row.mfa_at) : null },
+    membership: row.role && row.tier ? { role: row.role, tier: row.tier, policy: resolvePolicy(row.tier, row.policy_overrides ?? {}) } : null,
+    orgHasDedicatedKey: row.org_has_key,
   };
 }

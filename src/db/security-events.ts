@@ -42,3 +42,9 @@ export async function recordSecurityEvent(em: EntityManager, event: SecurityEven
     JSON.stringify(event.detail ?? {}),
   ]);
 }
+
+/** How many events of `type` the user has had since `since` (rate limits). RLS: the user's own org-less events. */
+export async function countRecentEvents(em: EntityManager, userId: string, type: SecurityEventType, since: Date): Promise<number> {
+  const rows = await em.execute<{ n: number }[]>(`select count(*)::int as n from security_events where user_id = ? and type = ? and at > ?`, [userId, type, since]);
+  return rows[0]?.n ?? 0;
+}

@@ -24,16 +24,17 @@ export interface RequestContext {
  */
 export async function buildContext(app: AppServices, authorization: string | undefined): Promise<RequestContext> {
   const token = parseBearer(authorization);
-  const claims = token === null ? null : await verifyAccessToken(token, app.keys, { issuer: app.config.jwt.issuer, audience: app.config.jwt.audience, now: app.now() });
+  const verified = token === null ? null : await verifyAccessToken(token, app.keys, { issuer: app.config.jwt.issuer, audience: app.config.jwt.audience, now: app.now() });
   const tx = new RequestTransaction(app.orm);
   try {
-    if (!claims) {
+    if (!verified) {
       await tx.begin({ orgId: null, userId: null });
       return { app, scope: null, tx, em: tx.em, loaders: createLoaders(tx.em) };
     }
+    const { claims } = verified;
     const claimedOrg = claims.org_id ?? null;
     await tx.begin({ orgId: claimedOrg, userId: claims.sub });
-    const decision = decideScope(claims, await loadLiveState(tx.em, claims.sid, claimedOrg), app.now());
+    const decision = decideScope(verified, await loadLiveState(tx.em, claims.sid, claimedOrg), app.now());
     if (decision.kind === 'deny') throw new AppError(decision.code, decision.message);
     const scope = decision.scope;
     // Membership gone: serve without a tenant, so RLS and the ORM filter both fail closed.

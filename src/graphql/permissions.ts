@@ -4,6 +4,7 @@ import { AppError, ErrorCode, forbidden, unauthenticated } from '../errors.ts';
 import { hasAtLeast } from '../organizations/roles.ts';
 import type { Role } from '../organizations/membership.entity.ts';
 import type { RequestContext } from './context.ts';
+import { mfaIsFresh } from '../policy/decide-entry.ts';
 
 /*
  * One permission per rule (STYLE rule 7). `contextual` rules depend only on the request's scope, so
@@ -36,6 +37,23 @@ export const isActiveOrganization = rule({ cache: 'strict' })((parent: { id: str
   parent.id === ctx.scope?.orgId ? true : forbidden('Readable for the active organization only'),
 );
 
+/**
+ * MFA as fresh as the active organization's policy asks (its mfaMaxAgeSeconds), for operations that
+ * change the org's security: passing it again means switchOrganization(sameOrg, mfaCode).
+ */
+export const mfaFresh = rule({ cache: 'contextual' })((_p, _a, ctx: RequestContext) =>
+  !ctx.scope?.policy || mfaIsFresh(ctx.scope.policy, ctx.scope.mfaAt, ctx.app.now())
+    ? true
+    : new AppError(ErrorCode.MFA_REQUIRED, 'This operation needs a recent MFA: switchOrganization to this organization with mfaCode'),
+);
+
+/** A session bound to one organization (session-per-org) never acts for another: switching needs a new sign-in. */
+export const notBoundElsewhere = rule({ cache: 'strict' })((_p, args: { organizationId?: string }, ctx: RequestContext) =>
+  !ctx.scope?.boundOrgId || ctx.scope.boundOrgId === args.organizationId
+    ? true
+    : new AppError(ErrorCode.REAUTHENTICATION_REQUIRED, 'This session is bound to its organization: sign in to the other organization'),
+);
+
 const tenantMember = and(isSignedIn, isMember);
 const tenantAdmin = and(isSignedIn, isMember, hasRole('ADMIN'));
 
@@ -61,6 +79,11 @@ export const rules = {
     revokeSession: isSignedIn,
     revokeAllSessions: isSignedIn,
     revokeMemberSessions: tenantAdmin,
+    switchOrganization: and(isSignedIn, notBoundElsewhere),
+    beginTotpEnrollment: isSignedIn,
+    confirmTotpEnrollment: isSignedIn,
+    updateSessionPolicy: and(isSignedIn, isMember, hasRole('ADMIN'), mfaFresh),
+    rotateSigningKey: and(isSignedIn, isMember, hasRole('OWNER'), mfaFresh),
     createOrganization: isSignedIn,
     inviteMember: tenantAdmin,
     acceptInvitation: isSignedIn,
@@ -80,6 +103,7 @@ export const rules = {
   AuthPayload: allow,
   DeviceSession: allow,
   SessionPolicy: allow,
+  TotpEnrollment: allow,
   Membership: allow,
   Invitation: allow,
   Project: allow,

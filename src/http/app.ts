@@ -26,8 +26,8 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
     const ready = await databaseIsReady(services.orm);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
   });
-  app.get('/.well-known/jwks.json', (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=300').json(services.keys.jwks());
+  app.get('/.well-known/jwks.json', async (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').json(await services.keys.jwks());
   });
 
   const origins = services.config.corsOrigins;

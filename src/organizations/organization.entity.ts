@@ -1,4 +1,5 @@
 import { EntitySchema } from '@mikro-orm/core';
+import type { PolicyOverrides } from '../policy/session-policy.ts';
 
 export const TIERS = ['STANDARD', 'CONFIDENTIAL', 'REGULATED'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -11,6 +12,8 @@ export class Organization {
   id!: string;
   name!: string;
   tier!: Tier;
+  /** What the org has tightened beyond its tier's floor; see resolvePolicy. */
+  policyOverrides!: PolicyOverrides;
   createdAt!: Date;
 }
 
@@ -21,6 +24,7 @@ export const OrganizationSchema = new EntitySchema<Organization>({
     id: { type: 'uuid', primary: true },
     name: { type: 'string' },
     tier: { type: 'string' },
+    policyOverrides: { type: 'json', fieldName: 'policy_overrides' },
     createdAt: { type: 'Date', fieldName: 'created_at' },
   },
 });

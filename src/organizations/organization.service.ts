@@ -4,6 +4,8 @@ import { User } from '../auth/user.entity.ts';
 import { hashToken, newOpaqueToken } from '../crypto/tokens.ts';
 import { listMembershipsOfUser, withTenant } from '../db/tenant-switch.ts';
 import { recordSecurityEvent } from '../db/security-events.ts';
+import { ensureSigningKey, rotateSigningKey } from '../auth/keys/key-ring.ts';
+import { checkPolicyUpdate, resolvePolicy, TIER_FLOORS, type PolicyOverrides } from '../policy/session-policy.ts';
 import { badInput, forbidden, notFound } from '../errors.ts';
 import { endSessionsBoundTo } from '../sessions/session.service.ts';
 import type { RequestContext } from '../graphql/context.ts';
@@ -49,10 +51,12 @@ export async function createOrganization(ctx: RequestContext, name: string, tier
   const parsedName = orgName.safeParse(name);
   if (!parsedName.success) throw badInput('Invalid name');
   const now = ctx.app.now();
-  const org = { id: randomUUID(), name: parsedName.data, tier, createdAt: now };
+  const org = { id: randomUUID(), name: parsedName.data, tier, policyOverrides: {}, createdAt: now };
   await withTenant(ctx.em, { orgId: org.id, userId: scope.userId }, scope, async () => {
     await ctx.em.persist(ctx.em.create(Organization, org)).flush(); // the membership's FK needs the org first
     ctx.em.persist(ctx.em.create(Membership, { orgId: org.id, userId: scope.userId, role: 'OWNER', createdAt: now }));
+    // CONFIDENTIAL and REGULATED orgs sign with their own key from their first token on.
+    if (resolvePolicy(tier).dedicatedSigningKey) await ensureSigningKey(ctx.em, ctx.app.config.kek, org.id, now);
   });
   return Object.assign(new Organization(), org);
 }
@@ -119,4 +123,41 @@ export async function removeMember(ctx: RequestContext, userId: string): Promise
   const ended = await endSessionsBoundTo(ctx, scope.orgId, userId);
   await recordSecurityEvent(ctx.em, { type: 'MEMBER_REMOVED', userId, sessionId: null, orgId: scope.orgId, detail: { by: scope.userId, role: target.role, boundSessionsEnded: ended } }, ctx.app.now());
   return true;
+}
+
+/**
+ * Tightens the active org's session policy (checkPolicyUpdate decides). Raises BAD_USER_INPUT for
+ * anything looser than the tier's floor. Turning on a dedicated key creates it now.
+ */
+export async function updateSessionPolicy(ctx: RequestContext, input: PolicyOverrides): Promise<Organization> {
+  const scope = requireTenant(ctx.scope);
+  const org = await ctx.em.findOneOrFail(Organization, { id: scope.orgId });
+  const result = checkPolicyUpdate(org.tier, org.policyOverrides, input);
+  if (!result.ok) throw badInput(`${result.field} ${result.reason}`);
+  const now = ctx.app.now();
+  org.policyOverrides = result.overrides;
+  if (result.policy.dedicatedSigningKey) await ensureSigningKey(ctx.em, ctx.app.config.kek, org.id, now);
+  await recordSecurityEvent(ctx.em, { type: 'SESSION_POLICY_UPDATED', userId: scope.userId, sessionId: scope.sessionId, orgId: org.id, detail: { overrides: result.overrides } }, now);
+  await ctx.em.flush();
+  return org;
+}
+
+/** Slack for clock skew and the verifier's tolerance when a retired key stops verifying. */
+const KEY_RETIREMENT_SLACK_SECONDS = 60;
+
+/**
+ * Rotates the active org's dedicated signing key. The retired key verifies for one more access-token
+ * lifetime of the org's policy. Raises BAD_USER_INPUT for an org without a dedicated key.
+ */
+export async function rotateOrganizationSigningKey(ctx: RequestContext): Promise<string> {
+  const scope = requireTenant(ctx.scope);
+  const org = await ctx.em.findOneOrFail(Organization, { id: scope.orgId });
+  const policy = resolvePolicy(org.tier, org.policyOverrides);
+  if (!policy.dedicatedSigningKey) throw badInput('This organization signs with the global key: turn on dedicatedSigningKey first');
+  const now = ctx.app.now();
+  // Sessions of the org may carry the longest TTL of any policy they combined with; STANDARD's is the ceiling.
+  const verifySeconds = TIER_FLOORS.STANDARD.accessTokenTtlSeconds + KEY_RETIREMENT_SLACK_SECONDS;
+  const { retired, active } = await rotateSigningKey(ctx.em, ctx.app.config.kek, org.id, verifySeconds, now);
+  await recordSecurityEvent(ctx.em, { type: 'SIGNING_KEY_ROTATED', userId: scope.userId, sessionId: scope.sessionId, orgId: org.id, detail: { retired, active } }, now);
+  return active;
 }

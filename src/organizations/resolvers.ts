@@ -1,8 +1,17 @@
 import { notFound } from '../errors.ts';
 import type { Resolvers } from '../graphql/generated/resolvers-types.ts';
 import { parseId } from '../graphql/ids.ts';
-import { TIER_FLOORS } from '../policy/session-policy.ts';
-import { acceptInvitation, activeOrganization, createOrganization, inviteMember, listMembers, removeMember } from './organization.service.ts';
+import { resolvePolicy } from '../policy/session-policy.ts';
+import {
+  acceptInvitation,
+  activeOrganization,
+  createOrganization,
+  inviteMember,
+  listMembers,
+  removeMember,
+  rotateOrganizationSigningKey,
+  updateSessionPolicy,
+} from './organization.service.ts';
 
 export const organizationResolvers: Resolvers = {
   Query: {
@@ -13,9 +22,11 @@ export const organizationResolvers: Resolvers = {
     inviteMember: (_, args, ctx) => inviteMember(ctx, args.email, args.role ?? 'MEMBER'),
     acceptInvitation: (_, args, ctx) => acceptInvitation(ctx, args.token),
     removeMember: (_, args, ctx) => removeMember(ctx, parseId(args.userId, 'userId')),
+    updateSessionPolicy: (_, args, ctx) => updateSessionPolicy(ctx, withoutNulls(args.input)),
+    rotateSigningKey: (_, __, ctx) => rotateOrganizationSigningKey(ctx),
   },
   Organization: {
-    policy: (org) => TIER_FLOORS[org.tier],
+    policy: (org) => resolvePolicy(org.tier, org.policyOverrides),
     members: (org, _, ctx) => listMembers(ctx, org),
   },
   Membership: {
@@ -23,3 +34,8 @@ export const organizationResolvers: Resolvers = {
     user: async (m, _, ctx) => (await ctx.loaders.userById.load(m.userId)) ?? Promise.reject(notFound('User')),
   },
 };
+
+/** GraphQL sends omitted and null alike; both mean "keep the current value". */
+function withoutNulls<T extends object>(input: T): { [K in keyof T]?: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as never;
+}

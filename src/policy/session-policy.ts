@@ -74,3 +74,86 @@ export function strictestPolicy(policies: readonly SessionPolicy[]): SessionPoli
     refreshReuseLeewaySeconds: min((p) => p.refreshReuseLeewaySeconds),
   };
 }
+
+/** What an organization has tightened beyond its tier's floor (stored as JSON on the org). */
+export type PolicyOverrides = Partial<SessionPolicy>;
+
+const DURATION_FIELDS = ['accessTokenTtlSeconds', 'idleTimeoutSeconds', 'absoluteTimeoutSeconds', 'refreshReuseLeewaySeconds'] as const;
+const FLAG_FIELDS = ['mfaRequired', 'isolatedSession', 'dedicatedSigningKey'] as const;
+
+/** Lower bounds that keep a tightened policy usable (an access token of 1 s helps nobody). */
+export const POLICY_MINIMUMS = Object.freeze({
+  accessTokenTtlSeconds: 60,
+  idleTimeoutSeconds: 5 * MINUTE,
+  absoluteTimeoutSeconds: 15 * MINUTE,
+  refreshReuseLeewaySeconds: 0,
+  mfaMaxAgeSeconds: 0,
+});
+/** The longest MFA freshness an org that opts into MFA may ask for. */
+export const MAX_MFA_AGE_SECONDS = 30 * DAY;
+
+/**
+ * An organization's effective policy: its tier's floor, tightened by its overrides. Pure. An override
+ * that would loosen the floor is ignored (checkPolicyUpdate refuses to store one; this keeps a
+ * hand-edited row from loosening anything either).
+ */
+export function resolvePolicy(tier: Tier, overrides: PolicyOverrides = {}): SessionPolicy {
+  const floor = TIER_FLOORS[tier];
+  const policy: { -readonly [K in keyof SessionPolicy]: SessionPolicy[K] } = { ...floor };
+  for (const f of DURATION_FIELDS) {
+    const v = overrides[f];
+    if (typeof v === 'number' && Number.isInteger(v) && v >= POLICY_MINIMUMS[f] && v < floor[f]) policy[f] = v;
+  }
+  for (const f of FLAG_FIELDS) if (overrides[f] === true) policy[f] = true;
+  const age = overrides.mfaMaxAgeSeconds;
+  if (policy.mfaRequired) {
+    const ceiling = floor.mfaRequired ? floor.mfaMaxAgeSeconds : MAX_MFA_AGE_SECONDS;
+    // 0 means "MFA at that very sign-in": only meaningful for a session-per-org policy.
+    const valid = typeof age === 'number' && Number.isInteger(age) && ((age > 0 && age <= ceiling) || (age === 0 && policy.isolatedSession));
+    if (valid) policy.mfaMaxAgeSeconds = age;
+    else if (!floor.mfaRequired) policy.mfaMaxAgeSeconds = TIER_FLOORS.CONFIDENTIAL.mfaMaxAgeSeconds; // opted in without an age
+  }
+  if (policy.absoluteTimeoutSeconds < policy.idleTimeoutSeconds) policy.idleTimeoutSeconds = policy.absoluteTimeoutSeconds;
+  return policy;
+}
+
+export type PolicyUpdate = { readonly ok: true; readonly overrides: PolicyOverrides; readonly policy: SessionPolicy } | { readonly ok: false; readonly field: string; readonly reason: string };
+
+/**
+ * Checks a requested policy (fields not given keep their current override) against the tier's floor.
+ * Pure. Refuses anything looser than the floor, below the usable minimums, or inconsistent; the
+ * caller turns a refusal into BAD_USER_INPUT.
+ */
+export function checkPolicyUpdate(tier: Tier, current: PolicyOverrides, input: PolicyOverrides): PolicyUpdate {
+  const floor = TIER_FLOORS[tier];
+  const merged: PolicyOverrides = { ...current };
+  for (const [k, v] of Object.entries(input) as [keyof SessionPolicy, unknown][]) {
+    if (v !== undefined && v !== null) (merged as Record<string, unknown>)[k] = v;
+  }
+  const refuse = (field: string, reason: string): PolicyUpdate => ({ ok: false, field, reason });
+  for (const f of DURATION_FIELDS) {
+    const v = merged[f];
+    if (v === undefined) continue;
+    if (!Number.isInteger(v)) return refuse(f, 'must be a whole number of seconds');
+    if (v > floor[f]) return refuse(f, `may not exceed the ${tier} floor of ${floor[f]}`);
+    if (v < POLICY_MINIMUMS[f]) return refuse(f, `must be at least ${POLICY_MINIMUMS[f]}`);
+  }
+  for (const f of FLAG_FIELDS) {
+    if (merged[f] === false && floor[f]) return refuse(f, `is required by the ${tier} tier`);
+  }
+  const mfaRequired = merged.mfaRequired === true || floor.mfaRequired;
+  const isolated = merged.isolatedSession === true || floor.isolatedSession;
+  const age = merged.mfaMaxAgeSeconds;
+  if (age !== undefined) {
+    if (!Number.isInteger(age) || age < 0) return refuse('mfaMaxAgeSeconds', 'must be a whole number of seconds, 0 or more');
+    if (!mfaRequired) return refuse('mfaMaxAgeSeconds', 'applies only when mfaRequired is true');
+    const ceiling = floor.mfaRequired ? floor.mfaMaxAgeSeconds : MAX_MFA_AGE_SECONDS;
+    if (age > ceiling) return refuse('mfaMaxAgeSeconds', `may not exceed ${ceiling}`);
+    if (age === 0 && !isolated) return refuse('mfaMaxAgeSeconds', '0 (MFA at sign-in) requires isolatedSession');
+  }
+  const absolute = merged.absoluteTimeoutSeconds ?? floor.absoluteTimeoutSeconds;
+  const idle = merged.idleTimeoutSeconds ?? floor.idleTimeoutSeconds;
+  if (idle > absolute) return refuse('idleTimeoutSeconds', 'may not exceed absoluteTimeoutSeconds');
+  const overrides = Object.fromEntries(Object.entries(merged).filter(([k, v]) => (floor as unknown as Record<string, unknown>)[k] !== v)) as PolicyOverrides;
+  return { ok: true, overrides, policy: resolvePolicy(tier, overrides) };
+}

@@ -14,7 +14,11 @@ import { parseId } from '../graphql/ids.ts';
 import { Membership, type Role } from '../organizations/membership.entity.ts';
 import { Organization } from '../organizations/organization.entity.ts';
 import { canRemoveMember } from '../organizations/roles.ts';
-import type { SessionPolicy } from '../policy/session-policy.ts';
+import { decideEntry, type CodeCheck } from '../policy/decide-entry.ts';
+import { resolvePolicy, strictestPolicy, type SessionPolicy } from '../policy/session-policy.ts';
+import { activeSigningKeyId, ensureSigningKey } from '../auth/keys/key-ring.ts';
+import { User } from '../auth/user.entity.ts';
+import { checkCode, hasTotp, markMfaPassed } from '../mfa/mfa.service.ts';
 import { requireSignedIn, requireTenant } from '../tenancy/require.ts';
 import { decideRefresh } from './decide-refresh.ts';
 
@@ -55,6 +59,8 @@ export interface OpenSessionInput {
   readonly entered: Entered | null;
   readonly policy: SessionPolicy;
   readonly amr: readonly string[];
+  /** When MFA was passed for this sign-in, or null. */
+  readonly mfaAt: Date | null;
   /** Session-per-org: the session may only ever serve `entered`. */
   readonly bound: boolean;
 }
@@ -79,6 +85,7 @@ export async function openSession(ctx: RequestContext, input: OpenSessionInput):
     policy: { ...input.policy },
     authTime: now,
     amr: [...input.amr],
+    mfaAt: input.mfaAt,
   });
   await ctx.em.persist(session).flush(); // no ORM relation orders the inserts: the session goes first
   const refreshToken = newOpaqueToken('ort');
@@ -104,11 +111,29 @@ function newTokenRow(ctx: RequestContext, session: DeviceSession, token: string,
   });
 }
 
+/**
+ * The key that signs for `entered`: the org's own key when it has one (created here if its policy
+ * asks for one and it has none yet), else the global key. Decided by the database, not the cache.
+ */
+async function signingKeyFor(ctx: RequestContext, entered: Entered | null, now: Date) {
+  const orgId = entered?.org.id ?? null;
+  let { kid, ownerOrgId } = await activeSigningKeyId(ctx.em, orgId);
+  if (entered && ownerOrgId !== entered.org.id && policyOf(entered.org).dedicatedSigningKey) {
+    kid = await ensureSigningKey(ctx.em, ctx.app.config.kek, entered.org.id, now);
+  }
+  return ctx.app.keys.signingKey(kid, ctx.em);
+}
+
+/** An organization's effective policy. */
+export function policyOf(org: Organization): SessionPolicy {
+  return resolvePolicy(org.tier, org.policyOverrides);
+}
+
 /** Signs an access token for `session` in `entered` (or no org); it never outlives the session. */
 export async function payload(ctx: RequestContext, session: DeviceSession, entered: Entered | null, refreshToken: string, now: Date): Promise<AuthPayload> {
   const end = sessionEnd(session);
   const ttlSeconds = Math.max(1, Math.min(session.policy.accessTokenTtlSeconds, Math.floor((end.getTime() - now.getTime()) / 1000)));
-  const access = await signAccessToken(ctx.app.keys, { iss: ctx.app.config.jwt.issuer, aud: ctx.app.config.jwt.audience }, {
+  const access = await signAccessToken(await signingKeyFor(ctx, entered, now), { iss: ctx.app.config.jwt.issuer, aud: ctx.app.config.jwt.audience }, {
     userId: session.userId,
     sessionId: session.id,
     org: entered ? { id: entered.org.id, tier: entered.org.tier, role: entered.role } : undefined,
@@ -175,6 +200,7 @@ export async function refreshSession(ctx: RequestContext, presented: string): Pr
     case 'rotate':
       break;
   }
+  await tightenToEnteredOrgs(ctx, session, now);
   if (decision.kind === 'rotate') {
     token.rotatedAt = now;
     token.retiredBy = 'refresh';
@@ -186,6 +212,26 @@ export async function refreshSession(ctx: RequestContext, presented: string): Pr
   const entered = await activeOrgOf(ctx, session, now);
   await ctx.em.flush();
   return payload(ctx, session, entered, next, now);
+}
+
+/**
+ * Strictest wins, and keeps winning: the session's policy is tightened by the current policy of every
+ * org it has entered (an org that tightened its policy since reaches its sessions at their next
+ * refresh). The ends only ever move earlier.
+ */
+async function tightenToEnteredOrgs(ctx: RequestContext, session: DeviceSession, now: Date): Promise<void> {
+  if (session.enteredOrgIds.length === 0) return;
+  await setTenant(ctx.em, { orgId: null, userId: session.userId }); // RLS: the orgs the user still belongs to
+  const orgs = await ctx.em.find(Organization, { id: { $in: session.enteredOrgIds } });
+  applyPolicy(session, strictestPolicy([session.policy, ...orgs.map(policyOf)]), now);
+}
+
+/** Sets the session's policy (already the strictest) and pulls its ends in to match. */
+function applyPolicy(session: DeviceSession, policy: SessionPolicy, now: Date): void {
+  session.policy = { ...policy };
+  const absolute = new Date(Math.min(session.expiresAt.getTime(), session.createdAt.getTime() + policy.absoluteTimeoutSeconds * 1000));
+  session.expiresAt = absolute;
+  session.idleExpiresAt = new Date(Math.min(session.idleExpiresAt.getTime(), idleEnd(now, policy, absolute).getTime()));
 }
 
 /**
@@ -277,3 +323,62 @@ export async function endSessionsBoundTo(ctx: RequestContext, orgId: string, use
   return revokeWhere(ctx, { userId, boundOrgId: orgId }, 'MEMBER_REMOVED', ctx.app.now());
 }
 
+
+/**
+ * Moves the current device session into another org the user belongs to (ARCHITECTURE.md, Sessions):
+ * a new access token for that org, and always a rotated refresh token (the old one is retired as
+ * superseded: a switch is a privilege change). The session's policy becomes the strictest of every
+ * org it has entered, at once. Raises FORBIDDEN (not a member; the same for an org that does not
+ * exist), REAUTHENTICATION_REQUIRED (a session-per-org org, or a bound session), MFA_REQUIRED,
+ * MFA_ENROLLMENT_REQUIRED and RATE_LIMITED.
+ */
+export async function switchOrganization(ctx: RequestContext, rawOrgId: string, mfaCode: string | null | undefined): Promise<AuthPayload> {
+  const scope = requireSignedIn(ctx.scope);
+  const targetOrgId = parseId(rawOrgId, 'organizationId');
+  await lockUser(ctx, scope.userId);
+  const session = await ctx.em.findOneOrFail(DeviceSession, { id: scope.sessionId, userId: scope.userId });
+  const user = await ctx.em.findOneOrFail(User, { id: scope.userId });
+  const entered = await membershipIn(ctx, targetOrgId, scope.userId);
+  const now = ctx.app.now();
+  const code: CodeCheck = mfaCode && entered && hasTotp(user) ? await checkCode(ctx, user, mfaCode) : 'absent';
+  const decision = decideEntry(
+    {
+      via: 'switch',
+      targetOrgId,
+      policy: entered ? policyOf(entered.org) : resolvePolicy('STANDARD'),
+      member: entered !== null,
+      session: { boundOrgId: session.boundOrgId ?? null, mfaAt: session.mfaAt ?? null },
+      hasTotp: hasTotp(user),
+      code,
+    },
+    now,
+  );
+  if (decision.kind === 'deny') {
+    const error = new AppError(decision.code, decision.message);
+    throw code === 'invalid' ? ctx.tx.commitDespite(error) : error;
+  }
+  if (!entered) throw forbidden('Not a member of that organization'); // decideEntry already refused; for the type checker
+  if (code === 'valid') markMfaPassed(session, now);
+  else session.mfaAt = decision.mfaAt;
+  if (!session.enteredOrgIds.includes(entered.org.id)) session.enteredOrgIds = [...session.enteredOrgIds, entered.org.id];
+  session.activeOrgId = entered.org.id;
+  session.lastUsedAt = now;
+  applyPolicy(session, strictestPolicy([session.policy, policyOf(entered.org)]), now);
+
+  const live = await ctx.em.findOne(RefreshToken, { sessionId: session.id, rotatedAt: null });
+  if (live) {
+    live.rotatedAt = now;
+    live.retiredBy = 'switch';
+    await ctx.em.flush(); // retire first: at most one live token per family (unique index)
+  }
+  session.idleExpiresAt = idleEnd(now, session.policy, session.expiresAt);
+  const refreshToken = newOpaqueToken('ort');
+  ctx.em.persist(newTokenRow(ctx, session, refreshToken, live?.id ?? null, now));
+  await recordSecurityEvent(
+    ctx.em,
+    { type: 'ORGANIZATION_SWITCHED', userId: scope.userId, sessionId: session.id, orgId: entered.org.id, detail: { from: scope.orgId, mfa: code === 'valid' } },
+    now,
+  );
+  await ctx.em.flush();
+  return payload(ctx, session, entered, refreshToken, now);
+}

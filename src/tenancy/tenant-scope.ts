@@ -2,6 +2,7 @@ import type { AccessClaims } from '../auth/tokens/claims.ts';
 import { ErrorCode } from '../errors.ts';
 import type { Role } from '../organizations/membership.entity.ts';
 import type { Tier } from '../organizations/organization.entity.ts';
+import type { SessionPolicy } from '../policy/session-policy.ts';
 
 /**
  * The only tenant value any layer after the context may read (ARCHITECTURE.md step 4). Built from
@@ -14,15 +15,36 @@ export interface TenantScope {
   readonly sessionId: string;
   readonly role: Role | null;
   readonly tier: Tier | null;
+  /** The active organization's effective policy (null without one). */
+  readonly policy: SessionPolicy | null;
+  /** Session-per-org: the only org this session may ever serve. */
+  readonly boundOrgId: string | null;
+  /** When this session last passed MFA (live from the database), or null. */
+  readonly mfaAt: Date | null;
   readonly authTime: number;
   readonly amr: readonly string[];
 }
 
 /** What the database says about the token's session and membership right now. */
 export interface LiveState {
-  readonly session: { readonly userId: string; readonly revokedAt: Date | null; readonly expiresAt: Date; readonly idleExpiresAt: Date; readonly boundOrgId: string | null } | null;
+  readonly session: {
+    readonly userId: string;
+    readonly revokedAt: Date | null;
+    readonly expiresAt: Date;
+    readonly idleExpiresAt: Date;
+    readonly boundOrgId: string | null;
+    readonly mfaAt: Date | null;
+  } | null;
   /** The membership of (sub, org_id), when the token names an org and the user is still a member. */
-  readonly membership: { readonly role: Role; readonly tier: Tier } | null;
+  readonly membership: { readonly role: Role; readonly tier: Tier; readonly policy: SessionPolicy } | null;
+  /** The claimed org has (or had) its own signing key: tokens for it must be signed by one of them. */
+  readonly orgHasDedicatedKey: boolean;
+}
+
+export interface VerifiedToken {
+  readonly claims: AccessClaims;
+  /** The org of the dedicated key that signed the token; null for the global key. */
+  readonly keyOwnerOrgId: string | null;
 }
 
 export type ScopeDecision =
@@ -34,16 +56,21 @@ export type ScopeDecision =
  * - the session named by `sid` must exist, belong to `sub`, and be neither revoked nor past its idle
  *   or absolute end;
  * - a bound session (session-per-org) only ever serves its own org;
+ * - an org with a dedicated signing key accepts only tokens signed by its own key (a token signed
+ *   with the global key, or another org's, is refused even if the signature is valid);
  * - `org_id` becomes the active tenant only while the membership is live; otherwise the request is
  *   served without a tenant, so every tenant-owned read fails closed (removeMember takes effect at once).
  */
-export function decideScope(claims: AccessClaims, live: LiveState, now: Date): ScopeDecision {
+export function decideScope(token: VerifiedToken, live: LiveState, now: Date): ScopeDecision {
+  const { claims } = token;
   const session = live.session;
   if (!session || session.userId !== claims.sub) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
   if (session.revokedAt) return deny(ErrorCode.SESSION_REVOKED, 'Session revoked');
   if (Math.min(session.expiresAt.getTime(), session.idleExpiresAt.getTime()) <= now.getTime()) return deny(ErrorCode.SESSION_EXPIRED, 'Session expired');
   const orgId = claims.org_id ?? null;
   if (session.boundOrgId && orgId !== session.boundOrgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
+  if (token.keyOwnerOrgId !== null && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
+  if (orgId !== null && live.orgHasDedicatedKey && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
   const member = orgId !== null ? live.membership : null;
   return {
     kind: 'scope',
@@ -53,6 +80,9 @@ export function decideScope(claims: AccessClaims, live: LiveState, now: Date): S
       sessionId: claims.sid,
       role: member?.role ?? null,
       tier: member?.tier ?? null,
+      policy: member?.policy ?? null,
+      boundOrgId: session.boundOrgId,
+      mfaAt: session.mfaAt,
       authTime: claims.auth_time,
       amr: Object.freeze([...claims.amr]),
     }),

@@ -2,8 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { open, seal } from '../../crypto/envelope.ts';
-import { SigningKey } from '../signing-key.entity.ts';
 import { advisoryXactLock } from '../../db/locks.ts';
+import { SigningKey } from '../signing-key.entity.ts';
 
 export const SIGNING_ALG = 'ES256';
 
@@ -12,6 +12,9 @@ export interface VerificationKey {
   readonly alg: string;
   readonly key: CryptoKey;
   readonly publicJwk: JWK;
+  /** The org of a dedicated key; null for the global key. */
+  readonly ownerOrgId: string | null;
+  readonly retiredAt: Date | null;
   readonly verifyUntil: Date | null;
 }
 
@@ -19,20 +22,27 @@ export interface ActiveSigningKey {
   readonly kid: string;
   readonly alg: string;
   readonly privateKey: CryptoKey;
+  readonly ownerOrgId: string | null;
 }
 
-/** How often an unknown `kid` may trigger a reload from the database (another instance rotated). */
-const RELOAD_INTERVAL_MS = 5_000;
+/** How often an unknown `kid` may trigger a reload from the database (another instance created or rotated a key). */
+const MISS_RELOAD_INTERVAL_MS = 1_000;
+/** JWKS is served from memory refreshed at least this often. */
+const JWKS_STALE_MS = 30_000;
 
 /**
- * The process's view of `signing_keys`: public keys for verification (and JWKS), and the one active
- * private key, decrypted once at load. Reloads on an unknown kid at most every RELOAD_INTERVAL_MS,
- * so a flood of forged kids cannot turn into a flood of queries.
+ * The process's view of `signing_keys`: public keys for verification and JWKS, private keys decrypted
+ * on first use. Which key signs is decided by the database at issuance (activeSigningKeyId), never by
+ * this cache, so a stale cache cannot sign with a retired key or with the global key for an org that
+ * has its own. An unknown kid reloads at most every MISS_RELOAD_INTERVAL_MS (a flood of forged kids
+ * cannot become a flood of queries); concurrent reloads are coalesced.
  */
 export class KeyRing {
   private verifying = new Map<string, VerificationKey>();
-  private active: ActiveSigningKey | undefined;
+  private sealed = new Map<string, SigningKey>();
+  private readonly privateKeys = new Map<string, ActiveSigningKey>();
   private lastLoad = 0;
+  private pending: Promise<void> | undefined;
 
   constructor(
     private readonly load: () => Promise<SigningKey[]>,
@@ -40,35 +50,45 @@ export class KeyRing {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async reload(): Promise<void> {
-    const rows = await this.load(); // oldest first: the newest unretired key signs
+  reload(): Promise<void> {
+    this.pending ??= this.doReload().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async doReload(): Promise<void> {
+    const rows = await this.load();
     const verifying = new Map<string, VerificationKey>();
-    let newest: SigningKey | undefined;
+    const sealed = new Map<string, SigningKey>();
     for (const row of rows) {
       const publicJwk = row.publicJwk as JWK;
       const key = (await importJWK(publicJwk, row.alg)) as CryptoKey;
-      verifying.set(row.id, { kid: row.id, alg: row.alg, publicJwk, key, verifyUntil: row.verifyUntil ?? null });
-      if (!row.retiredAt) newest = row;
-    }
-    let active: ActiveSigningKey | undefined;
-    if (newest) {
-      const privateJwk = JSON.parse(open(this.kek, newest.privateJwkSealed, `signing-key:${newest.id}`).toString('utf8')) as JWK;
-      active = { kid: newest.id, alg: newest.alg, privateKey: (await importJWK(privateJwk, newest.alg)) as CryptoKey };
+      verifying.set(row.id, { kid: row.id, alg: row.alg, publicJwk, key, ownerOrgId: row.ownerOrgId ?? null, retiredAt: row.retiredAt ?? null, verifyUntil: row.verifyUntil ?? null });
+      sealed.set(row.id, row);
     }
     this.verifying = verifying;
-    this.active = active;
-    this.lastLoad = this.now();
+    this.sealed = sealed;
+    this.lastLoad = Date.now();
   }
 
-  signingKey(): ActiveSigningKey {
-    if (!this.active) throw new Error('orgbound: no active signing key (was the key ring loaded?)');
-    return this.active;
+  /**
+   * The private key of `kid` (named by the database as the signing key), decrypted once. Read through
+   * `em`, the caller's transaction, so a key created in that transaction is found.
+   */
+  async signingKey(kid: string, em: EntityManager): Promise<ActiveSigningKey> {
+    const cached = this.privateKeys.get(kid);
+    if (cached) return cached;
+    const row = this.sealed.get(kid) ?? (await em.findOne(SigningKey, { id: kid }));
+    if (!row) throw new Error(`orgbound: signing key ${kid} is not in the database`);
+    const privateJwk = JSON.parse(open(this.kek, row.privateJwkSealed, `signing-key:${row.id}`).toString('utf8')) as JWK;
+    const key: ActiveSigningKey = { kid: row.id, alg: row.alg, privateKey: (await importJWK(privateJwk, row.alg)) as CryptoKey, ownerOrgId: row.ownerOrgId ?? null };
+    this.privateKeys.set(kid, key);
+    return key;
   }
 
   /** The verification key for `kid`, or undefined. Keys past `verifyUntil` are not returned. */
   async find(kid: string): Promise<VerificationKey | undefined> {
     let key = this.verifying.get(kid);
-    if (!key && this.now() - this.lastLoad > RELOAD_INTERVAL_MS) {
+    if (!key && Date.now() - this.lastLoad > MISS_RELOAD_INTERVAL_MS) {
       await this.reload();
       key = this.verifying.get(kid);
     }
@@ -77,7 +97,8 @@ export class KeyRing {
   }
 
   /** Public keys that can still verify a live token, for /.well-known/jwks.json. */
-  jwks(): { keys: JWK[] } {
+  async jwks(): Promise<{ keys: JWK[] }> {
+    if (Date.now() - this.lastLoad > JWKS_STALE_MS) await this.reload();
     const now = this.now();
     const keys = [...this.verifying.values()]
       .filter((k) => !k.verifyUntil || k.verifyUntil.getTime() > now)
@@ -92,25 +113,66 @@ export function loadSigningKeys(em: EntityManager): Promise<SigningKey[]> {
 }
 
 /**
- * Creates the global signing key unless an active one exists. Serialised across instances with a
- * transaction-scoped advisory lock so two instances starting together create one key.
+ * The kid that signs for `orgId` now: the org's own unretired key when it has one, else the global
+ * key. Read from the database at every issuance (in the caller's transaction).
  */
-export async function ensureActiveSigningKey(em: EntityManager, kek: Buffer): Promise<void> {
-  await em.fork().transactional(async (tx) => {
-    await advisoryXactLock(tx, 'orgbound:signing-key');
-    const active = await tx.count(SigningKey, { retiredAt: null });
-    if (active > 0) return;
-    const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
-    const kid = randomUUID();
-    const key = tx.create(SigningKey, {
-      id: kid,
-      alg: SIGNING_ALG,
-      publicJwk: { ...(await exportJWK(publicKey)) },
-      privateJwkSealed: seal(kek, Buffer.from(JSON.stringify(await exportJWK(privateKey))), `signing-key:${kid}`),
-      createdAt: new Date(),
-      retiredAt: null,
-      verifyUntil: null,
-    });
-    tx.persist(key);
+export async function activeSigningKeyId(em: EntityManager, orgId: string | null): Promise<{ kid: string; ownerOrgId: string | null }> {
+  const rows = await em.find(SigningKey, { retiredAt: null, $or: [{ ownerOrgId: null }, ...(orgId ? [{ ownerOrgId: orgId }] : [])] }, { fields: ['id', 'ownerOrgId'] });
+  const own = orgId ? rows.find((r) => r.ownerOrgId === orgId) : undefined;
+  const chosen = own ?? rows.find((r) => !r.ownerOrgId);
+  if (!chosen) throw new Error('orgbound: no active global signing key');
+  return { kid: chosen.id, ownerOrgId: chosen.ownerOrgId ?? null };
+}
+
+const lockName = (ownerOrgId: string | null) => `orgbound:signing-key:${ownerOrgId ?? 'global'}`;
+
+async function newKeyRow(em: EntityManager, kek: Buffer, ownerOrgId: string | null, now: Date): Promise<SigningKey> {
+  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+  const kid = randomUUID();
+  const key = em.create(SigningKey, {
+    id: kid,
+    alg: SIGNING_ALG,
+    publicJwk: { ...(await exportJWK(publicKey)) },
+    privateJwkSealed: seal(kek, Buffer.from(JSON.stringify(await exportJWK(privateKey))), `signing-key:${kid}`),
+    createdAt: now,
+    retiredAt: null,
+    verifyUntil: null,
+    ownerOrgId,
   });
+  em.persist(key);
+  await em.flush();
+  return key;
+}
+
+/**
+ * Creates the signing key of `ownerOrgId` (null: the global key) unless an unretired one exists;
+ * returns the active kid. Runs in the caller's transaction, serialised per owner with an advisory lock.
+ */
+export async function ensureSigningKey(em: EntityManager, kek: Buffer, ownerOrgId: string | null, now: Date): Promise<string> {
+  await advisoryXactLock(em, lockName(ownerOrgId));
+  const active = await em.findOne(SigningKey, { retiredAt: null, ownerOrgId });
+  if (active) return active.id;
+  return (await newKeyRow(em, kek, ownerOrgId, now)).id;
+}
+
+/** The global signing key at start-up, in its own transaction (two instances starting together create one). */
+export async function ensureActiveSigningKey(em: EntityManager, kek: Buffer): Promise<void> {
+  await em.fork().transactional((tx) => ensureSigningKey(tx, kek, null, new Date()));
+}
+
+/**
+ * Rotates the signing key of `ownerOrgId` (null: global): the current key stops signing now and keeps
+ * verifying for `verifySeconds` (the longest lifetime of a token it signed); a new key signs from now
+ * on. Returns both kids.
+ */
+export async function rotateSigningKey(em: EntityManager, kek: Buffer, ownerOrgId: string | null, verifySeconds: number, now: Date): Promise<{ retired: string | null; active: string }> {
+  await advisoryXactLock(em, lockName(ownerOrgId));
+  const current = await em.findOne(SigningKey, { retiredAt: null, ownerOrgId });
+  if (current) {
+    current.retiredAt = now;
+    current.verifyUntil = new Date(now.getTime() + verifySeconds * 1000);
+    await em.flush(); // retire first: one unretired key per owner (unique index)
+  }
+  const next = await newKeyRow(em, kek, ownerOrgId, now);
+  return { retired: current?.id ?? null, active: next.id };
 }

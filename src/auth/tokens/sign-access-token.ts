@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 import type { Role } from '../../organizations/membership.entity.ts';
 import type { Tier } from '../../organizations/organization.entity.ts';
-import type { KeyRing } from '../keys/key-ring.ts';
+import type { ActiveSigningKey } from '../keys/key-ring.ts';
 import { ACCESS_TOKEN_TYP } from './claims.ts';
 
 export interface AccessTokenRequest {
@@ -22,9 +22,8 @@ export interface IssuedAccessToken {
 
 export const CLIENT_ID = 'orgbound';
 
-/** Signs an RFC 9068 access token with the key ring's active key (`kid` always set). */
-export async function signAccessToken(keys: KeyRing, issuer: { iss: string; aud: string }, req: AccessTokenRequest): Promise<IssuedAccessToken> {
-  const key = keys.signingKey();
+/** Signs an RFC 9068 access token with `key` (`kid` always set): see activeSigningKeyId for which key. */
+export async function signAccessToken(key: ActiveSigningKey, issuer: { iss: string; aud: string }, req: AccessTokenRequest): Promise<IssuedAccessToken> {
   const iat = Math.floor(req.now.getTime() / 1000);
   const exp = iat + req.ttlSeconds;
   const claims: Record<string, unknown> = {

@@ -21,9 +21,16 @@ export interface VerifyOptions {
  * The one function that turns a bearer string into trusted claims (STYLE rule 4). It pins the
  * algorithm allow-list to the key's own alg, `typ: at+jwt` (RFC 9068 section 4), issuer, audience,
  * expiry, max age and the presence of every claim of the contract, and looks the key up by `kid`
- * in the key ring only. Raises `AppError(UNAUTHENTICATED)` for every failure, with one message.
+ * in the key ring only. A dedicated key verifies only tokens of its own org, and a retired key only
+ * tokens issued before it retired. Raises `AppError(UNAUTHENTICATED)` for every failure, with one message.
  */
-export async function verifyAccessToken(token: string, keys: KeyRing, opts: VerifyOptions): Promise<AccessClaims> {
+export interface VerifiedAccessToken {
+  readonly claims: AccessClaims;
+  /** The org of the dedicated key that signed it; null for the global key. decideScope checks it against the org's keys. */
+  readonly keyOwnerOrgId: string | null;
+}
+
+export async function verifyAccessToken(token: string, keys: KeyRing, opts: VerifyOptions): Promise<VerifiedAccessToken> {
   if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw invalid();
   let header: JWTHeaderParameters;
   try {
@@ -47,7 +54,9 @@ export async function verifyAccessToken(token: string, keys: KeyRing, opts: Veri
     });
     const claims = accessClaimsSchema.safeParse(payload);
     if (!claims.success) throw invalid();
-    return claims.data;
+    if (key.ownerOrgId !== null && claims.data.org_id !== key.ownerOrgId) throw invalid();
+    if (key.retiredAt && claims.data.iat * 1000 > key.retiredAt.getTime() + CLOCK_TOLERANCE_SECONDS * 1000) throw invalid();
+    return { claims: claims.data, keyOwnerOrgId: key.ownerOrgId };
   } catch (err) {
     if (err instanceof errors.JWTExpired) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Access token expired');
     throw invalid(); // any other failure (malformed JSON, bad encoding) also fails closed

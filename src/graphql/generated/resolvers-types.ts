@@ -70,6 +70,10 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Joins the invitation's organization. The signed-in user's email must match the invitation. */
   acceptInvitation: Membership;
+  /** Starts TOTP enrollment: add the secret to an authenticator app, then confirmTotpEnrollment. */
+  beginTotpEnrollment: TotpEnrollment;
+  /** Finishes TOTP enrollment with a first code; this session counts as having passed MFA. */
+  confirmTotpEnrollment: User;
   /** Creates an organization; the caller becomes its OWNER. Sign in to it (organizationId) to use it. */
   createOrganization: Organization;
   createProject: Project;
@@ -94,6 +98,11 @@ export type Mutation = {
   /** Ends one of the viewer's own sessions. */
   revokeSession: Scalars['Boolean']['output'];
   /**
+   * OWNER, with fresh MFA, of an organization with a dedicated signing key: a new key signs from now on,
+   * the previous one keeps verifying until the last token it signed has expired. Returns the new `kid`.
+   */
+  rotateSigningKey: Scalars['String']['output'];
+  /**
    * Opens a new device session. With `organizationId` the access token is scoped to that organization
    * (`org_id`), otherwise it carries no organization. A wrong password and an unknown email fail alike.
    */
@@ -102,13 +111,32 @@ export type Mutation = {
   signOut: Scalars['Boolean']['output'];
   /** Creates an account. Sign in afterwards to get tokens. */
   signUp: User;
+  /**
+   * Moves the current device session into another organization the viewer belongs to: a new access
+   * token for it and a rotated refresh token. Needs `mfaCode` when the organization's policy asks for
+   * MFA fresher than this session's (MFA_REQUIRED, MFA_ENROLLMENT_REQUIRED). A session-per-org
+   * (REGULATED) organization is entered with signIn(organizationId, mfaCode) instead:
+   * REAUTHENTICATION_REQUIRED.
+   */
+  switchOrganization: AuthPayload;
   updateProject: Project;
+  /**
+   * ADMIN or OWNER, with MFA as fresh as the org's policy asks. Tightens the active organization's
+   * session policy; anything looser than the tier's floor is BAD_USER_INPUT. Fields left out keep
+   * their current value. Sessions that entered the org are tightened at their next refresh.
+   */
+  updateSessionPolicy: Organization;
   updateTask: Task;
 };
 
 
 export type MutationAcceptInvitationArgs = {
   token: Scalars['String']['input'];
+};
+
+
+export type MutationConfirmTotpEnrollmentArgs = {
+  code: Scalars['String']['input'];
 };
 
 
@@ -168,6 +196,7 @@ export type MutationRevokeSessionArgs = {
 export type MutationSignInArgs = {
   deviceName: Scalars['String']['input'];
   email: Scalars['String']['input'];
+  mfaCode?: InputMaybe<Scalars['String']['input']>;
   organizationId?: InputMaybe<Scalars['ID']['input']>;
   password: Scalars['String']['input'];
 };
@@ -180,9 +209,20 @@ export type MutationSignUpArgs = {
 };
 
 
+export type MutationSwitchOrganizationArgs = {
+  mfaCode?: InputMaybe<Scalars['String']['input']>;
+  organizationId: Scalars['ID']['input'];
+};
+
+
 export type MutationUpdateProjectArgs = {
   id: Scalars['ID']['input'];
   name: Scalars['String']['input'];
+};
+
+
+export type MutationUpdateSessionPolicyArgs = {
+  input: SessionPolicyInput;
 };
 
 
@@ -283,6 +323,18 @@ export type SessionPolicy = {
   refreshReuseLeewaySeconds: Scalars['Int']['output'];
 };
 
+/** Every field optional: only what is given changes. Durations in seconds. */
+export type SessionPolicyInput = {
+  absoluteTimeoutSeconds?: InputMaybe<Scalars['Int']['input']>;
+  accessTokenTtlSeconds?: InputMaybe<Scalars['Int']['input']>;
+  dedicatedSigningKey?: InputMaybe<Scalars['Boolean']['input']>;
+  idleTimeoutSeconds?: InputMaybe<Scalars['Int']['input']>;
+  isolatedSession?: InputMaybe<Scalars['Boolean']['input']>;
+  mfaMaxAgeSeconds?: InputMaybe<Scalars['Int']['input']>;
+  mfaRequired?: InputMaybe<Scalars['Boolean']['input']>;
+  refreshReuseLeewaySeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type Task = {
   __typename?: 'Task';
   done: Scalars['Boolean']['output'];
@@ -291,12 +343,22 @@ export type Task = {
   title: Scalars['String']['output'];
 };
 
+export type TotpEnrollment = {
+  __typename?: 'TotpEnrollment';
+  /** otpauth:// URI, for a QR code. */
+  otpauthUri: Scalars['String']['output'];
+  /** Base32 secret, for typing into an authenticator app. */
+  secret: Scalars['String']['output'];
+};
+
 export type User = {
   __typename?: 'User';
   createdAt: Scalars['DateTime']['output'];
   displayName?: Maybe<Scalars['String']['output']>;
   email: Scalars['String']['output'];
   id: Scalars['ID']['output'];
+  /** TOTP is enrolled. */
+  mfaEnabled: Scalars['Boolean']['output'];
 };
 
 export type Viewer = {
@@ -398,8 +460,10 @@ export type ResolversTypes = {
   Role: Role;
   SensitivityTier: SensitivityTier;
   SessionPolicy: ResolverTypeWrapper<SessionPolicy>;
+  SessionPolicyInput: SessionPolicyInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Task: ResolverTypeWrapper<TaskModel>;
+  TotpEnrollment: ResolverTypeWrapper<TotpEnrollment>;
   User: ResolverTypeWrapper<UserModel>;
   Viewer: ResolverTypeWrapper<ViewerModel>;
 };
@@ -422,8 +486,10 @@ export type ResolversParentTypes = {
   ProjectEdge: ProjectEdgeModel;
   Query: Record<PropertyKey, never>;
   SessionPolicy: SessionPolicy;
+  SessionPolicyInput: SessionPolicyInput;
   String: Scalars['String']['output'];
   Task: TaskModel;
+  TotpEnrollment: TotpEnrollment;
   User: UserModel;
   Viewer: ViewerModel;
 };
@@ -468,6 +534,8 @@ export type MembershipResolvers<ContextType = RequestContext, ParentType extends
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   acceptInvitation?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationAcceptInvitationArgs, 'token'>>;
+  beginTotpEnrollment?: Resolver<ResolversTypes['TotpEnrollment'], ParentType, ContextType>;
+  confirmTotpEnrollment?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationConfirmTotpEnrollmentArgs, 'code'>>;
   createOrganization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationCreateOrganizationArgs, 'name' | 'tier'>>;
   createProject?: Resolver<ResolversTypes['Project'], ParentType, ContextType, RequireFields<MutationCreateProjectArgs, 'name'>>;
   createTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationCreateTaskArgs, 'projectId' | 'title'>>;
@@ -479,10 +547,13 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   revokeAllSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   revokeMemberSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRevokeMemberSessionsArgs, 'userId'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
+  rotateSigningKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   signIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignInArgs, 'deviceName' | 'email' | 'password'>>;
   signOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   signUp?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'email' | 'password'>>;
+  switchOrganization?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSwitchOrganizationArgs, 'organizationId'>>;
   updateProject?: Resolver<ResolversTypes['Project'], ParentType, ContextType, RequireFields<MutationUpdateProjectArgs, 'id' | 'name'>>;
+  updateSessionPolicy?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationUpdateSessionPolicyArgs, 'input'>>;
   updateTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationUpdateTaskArgs, 'id'>>;
 };
 
@@ -543,11 +614,17 @@ export type TaskResolvers<ContextType = RequestContext, ParentType extends Resol
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type TotpEnrollmentResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TotpEnrollment'] = ResolversParentTypes['TotpEnrollment']> = {
+  otpauthUri?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type UserResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   displayName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  mfaEnabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type ViewerResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
@@ -572,6 +649,7 @@ export type Resolvers<ContextType = RequestContext> = {
   Query?: QueryResolvers<ContextType>;
   SessionPolicy?: SessionPolicyResolvers<ContextType>;
   Task?: TaskResolvers<ContextType>;
+  TotpEnrollment?: TotpEnrollmentResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
 };

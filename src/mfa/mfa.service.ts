@@ -1,0 +1,86 @@
+import { LockMode } from '@mikro-orm/core';
+import { DeviceSession } from '../auth/device-session.entity.ts';
+import { User } from '../auth/user.entity.ts';
+import { open, seal } from '../crypto/envelope.ts';
+import { countRecentEvents, recordSecurityEvent } from '../db/security-events.ts';
+import { AppError, badInput, ErrorCode } from '../errors.ts';
+import type { RequestContext } from '../graphql/context.ts';
+import type { CodeCheck } from '../policy/decide-entry.ts';
+import { requireSignedIn } from '../tenancy/require.ts';
+import { acceptedStep, newTotpSecret } from './totp.ts';
+
+/** Failed codes allowed per user in MFA_WINDOW_MS before RATE_LIMITED (6-digit codes: 5 guesses in 15 min). */
+export const MFA_MAX_FAILURES = 5;
+export const MFA_WINDOW_MS = 15 * 60 * 1000;
+
+const secretContext = (userId: string) => `totp:${userId}`;
+const pendingContext = (userId: string) => `totp-pending:${userId}`;
+
+export function hasTotp(user: User): boolean {
+  return !!user.totpSecretSealed;
+}
+
+/**
+ * Checks a TOTP code against the user's secret (`pending`: the one being enrolled). Serialised per
+ * user by a row lock, so two requests cannot both spend one code or both slip under the rate limit.
+ * Raises RATE_LIMITED after MFA_MAX_FAILURES failures in MFA_WINDOW_MS. A failure is recorded as
+ * MFA_FAILED; the caller must let that event commit (tx.commitDespite) when it raises.
+ */
+export async function checkCode(ctx: RequestContext, user: User, code: string, opts: { pending?: boolean; orgId?: string | null } = {}): Promise<CodeCheck> {
+  await ctx.em.refresh(user, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const sealed = opts.pending ? user.totpPendingSealed : user.totpSecretSealed;
+  if (!sealed) return 'absent';
+  const now = ctx.app.now();
+  if ((await countRecentEvents(ctx.em, user.id, 'MFA_FAILED', new Date(now.getTime() - MFA_WINDOW_MS))) >= MFA_MAX_FAILURES) {
+    throw new AppError(ErrorCode.RATE_LIMITED, 'Too many MFA attempts: try again later');
+  }
+  const secret = open(ctx.app.config.kek, sealed, opts.pending ? pendingContext(user.id) : secretContext(user.id)).toString('utf8');
+  const step = acceptedStep(secret, code, now, user.totpLastStep ?? null);
+  const sessionId = ctx.scope?.sessionId ?? null;
+  if (step === null) {
+    await recordSecurityEvent(ctx.em, { type: 'MFA_FAILED', userId: user.id, sessionId, orgId: null, detail: opts.pending ? { enrollment: true } : {} }, now);
+    return 'invalid';
+  }
+  user.totpLastStep = step;
+  await recordSecurityEvent(ctx.em, { type: 'MFA_PASSED', userId: user.id, sessionId, orgId: null, detail: opts.pending ? { enrollment: true } : {} }, now);
+  return 'valid';
+}
+
+/** Starts (or restarts) TOTP enrollment. Raises BAD_USER_INPUT when TOTP is already enrolled. */
+export async function beginTotpEnrollment(ctx: RequestContext): Promise<{ secret: string; otpauthUri: string }> {
+  const scope = requireSignedIn(ctx.scope);
+  const user = await ctx.em.findOneOrFail(User, { id: scope.userId });
+  if (hasTotp(user)) throw badInput('TOTP is already enrolled');
+  const enrollment = newTotpSecret(user.email);
+  user.totpPendingSealed = seal(ctx.app.config.kek, Buffer.from(enrollment.secret, 'utf8'), pendingContext(user.id));
+  await ctx.em.flush();
+  return enrollment;
+}
+
+/**
+ * Confirms enrollment with a first code: the secret becomes the user's, and this session counts as
+ * having passed MFA now. Raises BAD_USER_INPUT (nothing pending, wrong code) and RATE_LIMITED.
+ */
+export async function confirmTotpEnrollment(ctx: RequestContext, code: string): Promise<User> {
+  const scope = requireSignedIn(ctx.scope);
+  const user = await ctx.em.findOneOrFail(User, { id: scope.userId });
+  if (hasTotp(user) || !user.totpPendingSealed) throw badInput('No TOTP enrollment in progress');
+  const result = await checkCode(ctx, user, code, { pending: true });
+  if (result !== 'valid') throw ctx.tx.commitDespite(badInput('Invalid code'));
+  const now = ctx.app.now();
+  const secret = open(ctx.app.config.kek, user.totpPendingSealed, pendingContext(user.id));
+  user.totpSecretSealed = seal(ctx.app.config.kek, secret, secretContext(user.id));
+  user.totpPendingSealed = null;
+  user.totpEnabledAt = now;
+  const session = await ctx.em.findOneOrFail(DeviceSession, { id: scope.sessionId });
+  markMfaPassed(session, now);
+  await recordSecurityEvent(ctx.em, { type: 'MFA_ENROLLED', userId: user.id, sessionId: session.id, orgId: null }, now);
+  await ctx.em.flush();
+  return user;
+}
+
+/** The session passed MFA at `now`: `amr` gains "otp" (RFC 8176) for the tokens it issues from now on. */
+export function markMfaPassed(session: DeviceSession, now: Date): void {
+  session.mfaAt = now;
+  if (!session.amr.includes('otp')) session.amr = [...session.amr, 'otp'];
+}
