@@ -170,12 +170,14 @@ export async function refreshSession(ctx: RequestContext, presented: string): Pr
   const token = await ctx.em.refreshOrFail(seen);
   const session = await ctx.em.refreshOrFail(owner);
   const now = ctx.app.now();
+  if (!session.revokedAt) await tightenToEnteredOrgs(ctx, session, now);
   const next = successorToken(ctx.app.config.kek, presented);
   const successor = token.rotatedAt ? await ctx.em.findOne(RefreshToken, { tokenHash: hashToken(next), sessionId: session.id }) : null;
 
   const decision = decideRefresh(
     { expiresAt: token.expiresAt, rotatedAt: token.rotatedAt ?? null, retiredBy: token.retiredBy ?? null, successorIsLive: !!successor && !successor.rotatedAt },
-    { revokedAt: session.revokedAt ?? null, expiresAt: session.expiresAt },
+    // The session's end is the earlier of its absolute end and its idle end (which a tightened policy may have pulled in).
+    { revokedAt: session.revokedAt ?? null, expiresAt: sessionEnd(session) },
     session.policy.refreshReuseLeewaySeconds,
     now,
   );
@@ -200,7 +202,6 @@ export async function refreshSession(ctx: RequestContext, presented: string): Pr
     case 'rotate':
       break;
   }
-  await tightenToEnteredOrgs(ctx, session, now);
   if (decision.kind === 'rotate') {
     token.rotatedAt = now;
     token.retiredBy = 'refresh';
