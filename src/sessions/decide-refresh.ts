@@ -39,7 +39,8 @@ export function decideRefresh(token: PresentedToken, family: FamilyState, leeway
   const t = now.getTime();
   if (family.revokedAt) return { kind: 'revoked' };
   if (token.rotatedAt) {
-    const withinLeeway = t - token.rotatedAt.getTime() < leewaySeconds * 1000;
+    // A leeway of 0 allows no retry at all, even when another instance's clock is a little ahead.
+    const withinLeeway = leewaySeconds > 0 && t - token.rotatedAt.getTime() < leewaySeconds * 1000;
     if (!withinLeeway || !token.successorIsLive) return { kind: 'reuse' };
     if (token.retiredBy === 'switch') return { kind: 'superseded' };
     return t >= family.expiresAt.getTime() ? { kind: 'expired' } : { kind: 'retry' };

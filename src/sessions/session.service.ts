@@ -172,10 +172,12 @@ export async function refreshSession(ctx: RequestContext, presented: string): Pr
   const now = ctx.app.now();
   if (!session.revokedAt) await tightenToEnteredOrgs(ctx, session, now);
   const next = successorToken(ctx.app.config.kek, presented);
-  const successor = token.rotatedAt ? await ctx.em.findOne(RefreshToken, { tokenHash: hashToken(next), sessionId: session.id }) : null;
+  const successor = token.rotatedAt ? await ctx.em.findOne(RefreshToken, { parentId: token.id, sessionId: session.id }) : null;
+  // A refresh's successor is derived from the presented token (a retry hands out that same token); a switch's is random.
+  const successorIsLive = !!successor && !successor.rotatedAt && (token.retiredBy === 'switch' || successor.tokenHash === hashToken(next));
 
   const decision = decideRefresh(
-    { expiresAt: token.expiresAt, rotatedAt: token.rotatedAt ?? null, retiredBy: token.retiredBy ?? null, successorIsLive: !!successor && !successor.rotatedAt },
+    { expiresAt: token.expiresAt, rotatedAt: token.rotatedAt ?? null, retiredBy: token.retiredBy ?? null, successorIsLive },
     // The session's end is the earlier of its absolute end and its idle end (which a tightened policy may have pulled in).
     { revokedAt: session.revokedAt ?? null, expiresAt: sessionEnd(session) },
     session.policy.refreshReuseLeewaySeconds,
@@ -274,7 +276,8 @@ async function revokeOwn(ctx: RequestContext, where: Record<string, unknown>, re
   const scope = requireSignedIn(ctx.scope);
   const now = ctx.app.now();
   await lockUser(ctx, scope.userId);
-  const count = await revokeWhere(ctx, { ...where, userId: scope.userId }, reason, now);
+  // Sessions already past their end are over: not revoked again, not counted.
+  const count = await revokeWhere(ctx, { ...where, userId: scope.userId, expiresAt: { $gt: now }, idleExpiresAt: { $gt: now } }, reason, now);
   if (count > 0) await recordSecurityEvent(ctx.em, { type, userId: scope.userId, sessionId: scope.sessionId, orgId: scope.orgId, detail: { count, ...where } }, now);
   return count;
 }
