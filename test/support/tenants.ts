@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { TestApi } from './harness.ts';
+import type { GqlResult, TestApi } from './harness.ts';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -46,4 +46,31 @@ export async function createTenant(api: TestApi, label: string): Promise<Tenant>
   const t = await api.gql(`mutation($p: ID!, $t: String!) { createTask(projectId: $p, title: $t) { id } }`, { p: projectId, t: `task ${marker}` }, token);
   assert.equal(t.errors, undefined, JSON.stringify(t.errors));
   return { orgId, userId, email, token, projectId, taskId: t.data.createTask.id, marker };
+}
+
+export type Tier = 'STANDARD' | 'CONFIDENTIAL' | 'REGULATED';
+
+/** Every AuthPayload field the session tests look at. */
+export const AUTH_PAYLOAD = `accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt
+  session { id expiresAt boundOrganization { id } } activeOrganization { id tier }`;
+
+/** Creates an organization of `tier` with the caller (any signed-in token) as OWNER; returns its id. */
+export async function createOrganization(api: TestApi, token: string, tier: Tier = 'STANDARD', name = `org ${tier.toLowerCase()} ${Math.random().toString(36).slice(2, 8)}`): Promise<string> {
+  const r = await api.gql(`mutation($n: String!, $t: SensitivityTier) { createOrganization(name: $n, tier: $t) { id tier } }`, { n: name, t: tier }, token);
+  assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+  assert.equal(r.data.createOrganization.tier, tier);
+  return r.data.createOrganization.id;
+}
+
+/** signIn with every argument, returning the raw result (errors included) with the full AuthPayload. */
+export function signInRaw(
+  api: TestApi,
+  email: string,
+  opts: { organizationId?: string | null; mfaCode?: string | null; deviceName?: string } = {},
+): Promise<GqlResult> {
+  return api.gql(
+    `mutation($e: String!, $p: String!, $d: String!, $o: ID, $c: String) {
+      signIn(email: $e, password: $p, deviceName: $d, organizationId: $o, mfaCode: $c) { ${AUTH_PAYLOAD} } }`,
+    { e: email, p: PASSWORD, d: opts.deviceName ?? 'test', o: opts.organizationId ?? null, c: opts.mfaCode ?? null },
+  );
 }

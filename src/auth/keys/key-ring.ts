@@ -27,6 +27,8 @@ export interface ActiveSigningKey {
 
 /** How often an unknown `kid` may trigger a reload from the database (another instance created or rotated a key). */
 const MISS_RELOAD_INTERVAL_MS = 1_000;
+/** Known keys are refreshed (retirements) in the background when the copy is older than this. */
+const KEY_STALE_MS = 60_000;
 /** JWKS is served from memory refreshed at least this often. */
 const JWKS_STALE_MS = 30_000;
 
@@ -55,14 +57,22 @@ export class KeyRing {
     return this.pending;
   }
 
+  /** A reload no sooner than MISS_RELOAD_INTERVAL_MS after the last one; concurrent callers share it. */
+  private reloadSoon(): Promise<void> {
+    if (this.pending) return this.pending;
+    const wait = Math.max(0, this.lastLoad + MISS_RELOAD_INTERVAL_MS - Date.now());
+    this.pending = new Promise((resolve) => setTimeout(resolve, wait).unref())
+      .then(() => this.doReload())
+      .finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
   private async doReload(): Promise<void> {
     const rows = await this.load();
     const verifying = new Map<string, VerificationKey>();
     const sealed = new Map<string, SigningKey>();
     for (const row of rows) {
-      const publicJwk = row.publicJwk as JWK;
-      const key = (await importJWK(publicJwk, row.alg)) as CryptoKey;
-      verifying.set(row.id, { kid: row.id, alg: row.alg, publicJwk, key, ownerOrgId: row.ownerOrgId ?? null, retiredAt: row.retiredAt ?? null, verifyUntil: row.verifyUntil ?? null });
+      verifying.set(row.id, await verificationKey(row));
       sealed.set(row.id, row);
     }
     this.verifying = verifying;
@@ -79,18 +89,28 @@ export class KeyRing {
     if (cached) return cached;
     const row = this.sealed.get(kid) ?? (await em.findOne(SigningKey, { id: kid }));
     if (!row) throw new Error(`orgbound: signing key ${kid} is not in the database`);
+    // A key this process is about to sign with must verify here at once, before the next reload.
+    if (!this.verifying.has(kid)) this.verifying.set(kid, await verificationKey(row));
     const privateJwk = JSON.parse(open(this.kek, row.privateJwkSealed, `signing-key:${row.id}`).toString('utf8')) as JWK;
     const key: ActiveSigningKey = { kid: row.id, alg: row.alg, privateKey: (await importJWK(privateJwk, row.alg)) as CryptoKey, ownerOrgId: row.ownerOrgId ?? null };
     this.privateKeys.set(kid, key);
     return key;
   }
 
-  /** The verification key for `kid`, or undefined. Keys past `verifyUntil` are not returned. */
+  /**
+   * The verification key for `kid`, or undefined. Keys past `verifyUntil` are not returned. An unknown
+   * kid (another instance created or rotated a key) waits for the next reload, which happens at most
+   * every MISS_RELOAD_INTERVAL_MS however many requests miss: a forged kid costs its sender up to a
+   * second, never the database a query.
+   */
   async find(kid: string): Promise<VerificationKey | undefined> {
     let key = this.verifying.get(kid);
-    if (!key && Date.now() - this.lastLoad > MISS_RELOAD_INTERVAL_MS) {
-      await this.reload();
+    if (!key) {
+      await this.reloadSoon();
       key = this.verifying.get(kid);
+    } else if (Date.now() - this.lastLoad > KEY_STALE_MS) {
+      // Pick up retirements by other instances in the background (this request uses what it has).
+      this.reload().catch(() => undefined);
     }
     if (key?.verifyUntil && key.verifyUntil.getTime() <= this.now()) return undefined;
     return key;
@@ -105,6 +125,12 @@ export class KeyRing {
       .map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg, use: 'sig' }));
     return { keys };
   }
+}
+
+async function verificationKey(row: SigningKey): Promise<VerificationKey> {
+  const publicJwk = row.publicJwk as JWK;
+  const key = (await importJWK(publicJwk, row.alg)) as CryptoKey;
+  return { kid: row.id, alg: row.alg, publicJwk, key, ownerOrgId: row.ownerOrgId ?? null, retiredAt: row.retiredAt ?? null, verifyUntil: row.verifyUntil ?? null };
 }
 
 /** Loads every signing key row. Identity data: no tenant filter applies. */
