@@ -33,6 +33,7 @@ export class RequestTransaction {
   /** Errors whose operation must still commit (see commitDespite). */
   private readonly committing = new WeakSet<Error>();
   private failed = false;
+  private readonly committed: (() => void)[] = [];
 
   constructor(orm: MikroORM) {
     this.em = orm.em.fork({ clear: true, useContext: false });
@@ -71,6 +72,11 @@ export class RequestTransaction {
     return !this.failed;
   }
 
+  /** Runs `fn` once the transaction has committed (never after a rollback): updates of in-process caches. */
+  afterCommit(fn: () => void): void {
+    this.committed.push(fn);
+  }
+
   /** Commits (flushing pending changes) or rolls back; idempotent. A failed commit rolls back and rethrows. */
   async finish(commit: boolean): Promise<void> {
     if (this.state !== 'open') {
@@ -88,5 +94,6 @@ export class RequestTransaction {
       await this.em.rollback().catch(() => undefined);
       throw err;
     }
+    for (const fn of this.committed) fn();
   }
 }

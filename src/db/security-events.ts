@@ -15,6 +15,7 @@ export type SecurityEventType =
   | 'MFA_PASSED'
   | 'MFA_FAILED'
   | 'SESSION_POLICY_UPDATED'
+  | 'ORGANIZATION_TIER_RAISED'
   | 'SIGNING_KEY_ROTATED';
 
 export interface SecurityEvent {

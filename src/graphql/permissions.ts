@@ -84,6 +84,7 @@ export const rules = {
     confirmTotpEnrollment: isSignedIn,
     updateSessionPolicy: and(isSignedIn, isMember, hasRole('ADMIN'), mfaFresh),
     rotateSigningKey: and(isSignedIn, isMember, hasRole('OWNER'), mfaFresh),
+    raiseOrganizationTier: and(isSignedIn, isMember, hasRole('OWNER'), mfaFresh),
     createOrganization: isSignedIn,
     inviteMember: tenantAdmin,
     acceptInvitation: isSignedIn,

@@ -142,6 +142,22 @@ export async function updateSessionPolicy(ctx: RequestContext, input: PolicyOver
   return org;
 }
 
+const TIER_ORDER: Readonly<Record<Tier, number>> = { STANDARD: 0, CONFIDENTIAL: 1, REGULATED: 2 };
+
+/** Raises the active org's tier. Raises BAD_USER_INPUT for the same or a lower tier (that would loosen). */
+export async function raiseOrganizationTier(ctx: RequestContext, tier: Tier): Promise<Organization> {
+  const scope = requireTenant(ctx.scope);
+  const org = await ctx.em.findOneOrFail(Organization, { id: scope.orgId });
+  if (TIER_ORDER[tier] <= TIER_ORDER[org.tier]) throw badInput(`The tier can only be raised (it is ${org.tier})`);
+  const now = ctx.app.now();
+  const from = org.tier;
+  org.tier = tier;
+  if (resolvePolicy(tier, org.policyOverrides).dedicatedSigningKey) await ensureSigningKey(ctx.em, ctx.app.config.kek, org.id, now);
+  await recordSecurityEvent(ctx.em, { type: 'ORGANIZATION_TIER_RAISED', userId: scope.userId, sessionId: scope.sessionId, orgId: org.id, detail: { from, to: tier } }, now);
+  await ctx.em.flush();
+  return org;
+}
+
 /** Slack for clock skew and the verifier's tolerance when a retired key stops verifying. */
 const KEY_RETIREMENT_SLACK_SECONDS = 60;
 
@@ -158,6 +174,8 @@ export async function rotateOrganizationSigningKey(ctx: RequestContext): Promise
   // Sessions of the org may carry the longest TTL of any policy they combined with; STANDARD's is the ceiling.
   const verifySeconds = TIER_FLOORS.STANDARD.accessTokenTtlSeconds + KEY_RETIREMENT_SLACK_SECONDS;
   const { retired, active } = await rotateSigningKey(ctx.em, ctx.app.config.kek, org.id, verifySeconds, now);
+  const keys = ctx.app.keys;
+  if (retired) ctx.tx.afterCommit(() => keys.noteRetired(retired, now, new Date(now.getTime() + verifySeconds * 1000)));
   await recordSecurityEvent(ctx.em, { type: 'SIGNING_KEY_ROTATED', userId: scope.userId, sessionId: scope.sessionId, orgId: org.id, detail: { retired, active } }, now);
   return active;
 }

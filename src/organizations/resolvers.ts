@@ -9,6 +9,7 @@ import {
   inviteMember,
   listMembers,
   removeMember,
+  raiseOrganizationTier,
   rotateOrganizationSigningKey,
   updateSessionPolicy,
 } from './organization.service.ts';
@@ -24,6 +25,7 @@ export const organizationResolvers: Resolvers = {
     removeMember: (_, args, ctx) => removeMember(ctx, parseId(args.userId, 'userId')),
     updateSessionPolicy: (_, args, ctx) => updateSessionPolicy(ctx, withoutNulls(args.input)),
     rotateSigningKey: (_, __, ctx) => rotateOrganizationSigningKey(ctx),
+    raiseOrganizationTier: (_, args, ctx) => raiseOrganizationTier(ctx, args.tier),
   },
   Organization: {
     policy: (org) => resolvePolicy(org.tier, org.policyOverrides),

@@ -245,7 +245,8 @@ function applyPolicy(session: DeviceSession, policy: SessionPolicy, now: Date): 
 async function activeOrgOf(ctx: RequestContext, session: DeviceSession, now: Date): Promise<Entered | null> {
   if (!session.activeOrgId) return null;
   const entered = await membershipIn(ctx, session.activeOrgId, session.userId);
-  if (entered) return entered;
+  // An org that isolates its sessions (it may have turned that on since) is never served to an unbound session.
+  if (entered && (!policyOf(entered.org).isolatedSession || session.boundOrgId === entered.org.id)) return entered;
   if (session.boundOrgId) {
     session.revokedAt = now;
     session.revokeReason = 'MEMBER_REMOVED';

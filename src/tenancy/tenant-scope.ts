@@ -58,6 +58,7 @@ export type ScopeDecision =
  * - a bound session (session-per-org) only ever serves its own org;
  * - an org with a dedicated signing key accepts only tokens signed by its own key (a token signed
  *   with the global key, or another org's, is refused even if the signature is valid);
+ * - an org whose policy isolates sessions is the tenant only for a session bound to it;
  * - `org_id` becomes the active tenant only while the membership is live; otherwise the request is
  *   served without a tenant, so every tenant-owned read fails closed (removeMember takes effect at once).
  */
@@ -71,7 +72,10 @@ export function decideScope(token: VerifiedToken, live: LiveState, now: Date): S
   if (session.boundOrgId && orgId !== session.boundOrgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
   if (token.keyOwnerOrgId !== null && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
   if (orgId !== null && live.orgHasDedicatedKey && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
-  const member = orgId !== null ? live.membership : null;
+  // An org under session-per-org (isolatedSession) is served only to a session bound to it, even if
+  // it turned isolation on after this session entered it.
+  const isolatedElsewhere = live.membership?.policy.isolatedSession === true && session.boundOrgId !== orgId;
+  const member = orgId !== null && !isolatedElsewhere ? live.membership : null;
   return {
     kind: 'scope',
     scope: Object.freeze({

@@ -90,13 +90,9 @@ async function join(p: Person, orgId: string, role: 'ADMIN' | 'MEMBER', adminTok
   assert.equal(m.acceptInvitation.organization.id, orgId);
 }
 
-/**
- * createOrganization, then a reload of the key ring when the org got a dedicated key: the work-around
- * for the KeyRing bug pinned in signing-keys.test.ts (a brand-new key's tokens refused for up to 1 s).
- */
+/** createOrganization; a dedicated key is created with the org and verifies on this instance at once. */
 async function createOrganization(a: TestApi, token: string, tier: Tier): Promise<string> {
   const id = await createOrg(a, token, tier);
-  if (tier !== 'STANDARD') await a.server.services.keys.reload();
   return id;
 }
 
@@ -217,7 +213,6 @@ describe('tightening', () => {
     assert.equal(r.policy.dedicatedSigningKey, true);
     const keys = await api.db.sql<{ id: string }>(`select id from signing_keys where owner_org_id = $1 and retired_at is null`, [std]);
     assert.equal(keys.length, 1);
-    await api.server.services.keys.reload(); // work-around for the KeyRing bug pinned in signing-keys.test.ts
 
     const after = await signInTo(owner, std);
     assert.equal(decodeProtectedHeader(after.accessToken).kid, keys[0]!.id);
@@ -307,5 +302,69 @@ describe('mfaFresh', () => {
     ok(await update(fresh.accessToken, { accessTokenTtlSeconds: 180 }), 'ADMIN after fresh MFA');
     assert.deepEqual(await storedOverrides(conf), { accessTokenTtlSeconds: 180 });
     assert.equal((await policyEvents(conf)).length, 2);
+  });
+});
+
+describe('raiseOrganizationTier', () => {
+  const RAISE = `mutation($t: SensitivityTier!) { raiseOrganizationTier(tier: $t) { id tier policy { ${POLICY_FIELDS} } } }`;
+  const PROJECTS = `{ projects { edges { node { id } } } }`;
+
+  test('STANDARD → CONFIDENTIAL: floors, a dedicated key, the old global-signed token refused; lowering refused', async () => {
+    const owner = await newPerson('raise', true);
+    const org = await createOrg(api, owner.plain, 'STANDARD');
+    const s = await signInTo(owner, org);
+    assert.equal(decodeProtectedHeader(s.accessToken).kid, (await api.db.sql(`select id from signing_keys where owner_org_id is null and retired_at is null`))[0].id);
+    const raised = ok<any>(await api.gql(RAISE, { t: 'CONFIDENTIAL' }, s.accessToken), 'raise').raiseOrganizationTier;
+    assert.equal(raised.tier, 'CONFIDENTIAL');
+    assert.deepEqual(raised.policy, FLOORS.CONFIDENTIAL);
+    const keys = await api.db.sql(`select id from signing_keys where owner_org_id = $1 and retired_at is null`, [org]);
+    assert.equal(keys.length, 1);
+    // The token signed by the global key no longer opens the org; a refresh gets one from the org's key.
+    fails(await api.gql(PROJECTS, {}, s.accessToken), 'UNAUTHENTICATED', 'global-signed token after the raise');
+    advance(MINUTE);
+    const r = ok<{ refreshSession: Payload }>(await api.gql(REFRESH, { r: s.refreshToken }), 'refresh').refreshSession;
+    assert.equal(decodeProtectedHeader(r.accessToken).kid, keys[0].id);
+    const claims = decodeJwt(r.accessToken);
+    assert.equal(claims.org_id, org);
+    assert.equal(claims.exp! - claims.iat!, 300, 'the session took the CONFIDENTIAL TTL');
+    for (const tier of ['CONFIDENTIAL', 'STANDARD']) {
+      fails(await api.gql(RAISE, { t: tier }, r.accessToken), 'BAD_USER_INPUT', `to ${tier}`);
+    }
+    assert.equal((await api.db.sql(`select tier from organizations where id = $1`, [org]))[0].tier, 'CONFIDENTIAL');
+    const events = await api.db.sql(`select detail from security_events where org_id = $1 and type = 'ORGANIZATION_TIER_RAISED'`, [org]);
+    assert.deepEqual(events.map((e) => e.detail), [{ from: 'STANDARD', to: 'CONFIDENTIAL' }]);
+  });
+
+  test('only an OWNER may raise the tier; an ADMIN or MEMBER gets FORBIDDEN and nothing changes', async () => {
+    const owner = await newPerson('raise-owner');
+    const org = await createOrg(api, owner.plain, 'STANDARD');
+    const s = await signInTo(owner, org);
+    for (const role of ['ADMIN', 'MEMBER'] as const) {
+      const p = await newPerson(`raise-${role.toLowerCase()}`);
+      await join(p, org, role, s.accessToken);
+      const t = await signInTo(p, org);
+      fails(await api.gql(RAISE, { t: 'CONFIDENTIAL' }, t.accessToken), 'FORBIDDEN', role);
+    }
+    assert.equal((await api.db.sql(`select tier from organizations where id = $1`, [org]))[0].tier, 'STANDARD');
+    assert.deepEqual(await api.db.sql(`select id from signing_keys where owner_org_id = $1`, [org]), []);
+  });
+
+  test('raising to REGULATED takes the org away from unbound sessions at once, and refresh mints no token for it', async () => {
+    const owner = await newPerson('raise-reg', true);
+    const org = await createOrg(api, owner.plain, 'STANDARD');
+    const s = await signInTo(owner, org);
+    const before = await api.gql(`mutation($n: String!) { createProject(name: $n) { id } }`, { n: 'before' }, s.accessToken);
+    ok(before, 'createProject before');
+    ok(await api.gql(RAISE, { t: 'REGULATED' }, s.accessToken), 'raise to REGULATED');
+    advance(MINUTE);
+    // The unbound session keeps no access to the org: its refreshed token carries no org.
+    const r = ok<{ refreshSession: Payload & { activeOrganization: { id: string } | null } }>(await api.gql(REFRESH, { r: s.refreshToken }), 'refresh').refreshSession;
+    assert.equal(r.activeOrganization, null);
+    assert.equal(decodeJwt(r.accessToken).org_id, undefined);
+    fails(await api.gql(PROJECTS, {}, r.accessToken), 'FORBIDDEN', 'no org after the raise');
+    // A bound sign-in with MFA is the way in.
+    const bound = await signInTo(owner, org);
+    assert.equal(decodeJwt(bound.accessToken).org_id, org);
+    assert.equal(ok<any>(await api.gql(PROJECTS, {}, bound.accessToken), 'projects, bound').projects.edges.length, 1);
   });
 });

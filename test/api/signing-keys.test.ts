@@ -73,13 +73,9 @@ async function signInTo(p: Person, orgId: string): Promise<Payload> {
   return r;
 }
 
-/**
- * createOrganization, then a reload of the key ring when the org got a dedicated key: the work-around
- * for the KeyRing bug that the "KeyRing" tests below pin (a brand-new key's tokens refused for up to 1 s).
- */
+/** createOrganization; a dedicated key is created with the org and verifies on this instance at once. */
 async function createOrganization(token: string, tier: Tier): Promise<string> {
   const id = await createOrg(api, token, tier);
-  if (tier !== 'STANDARD') await api.server.services.keys.reload();
   return id;
 }
 
@@ -191,7 +187,6 @@ describe('rotateSigningKey', () => {
     const [event] = await api.db.sql(`select org_id, user_id, session_id, detail from security_events where type = 'SIGNING_KEY_ROTATED' and org_id = $1`, [conf]);
     assert.deepEqual(event, { org_id: conf, user_id: owner.userId, session_id: s.session.id, detail: { retired: k0, active: k1 } });
 
-    await api.server.services.keys.reload(); // work-around, see the KeyRing tests
     // Tokens signed before the rotation keep working.
     await worksFor(t0, conf, 'pre-rotation token');
     // New tokens use the new key.
@@ -273,7 +268,7 @@ describe('KeyRing: keys this instance just created', () => {
   test("a new CONFIDENTIAL org's first token works immediately and its key is in JWKS", async () => {
     const owner = await enrolledPerson('fresh-key');
     await api.server.services.keys.reload();
-    const conf = await createOrg(api, owner.plain, 'CONFIDENTIAL'); // no work-around here
+    const conf = await createOrg(api, owner.plain, 'CONFIDENTIAL');
     const s = await signInTo(owner, conf);
     const kid = decodeProtectedHeader(s.accessToken).kid!;
     assert.equal(kid, await activeKid(conf));

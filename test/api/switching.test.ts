@@ -107,14 +107,9 @@ function events(userId: string, type: string): Promise<EventRow[]> {
   return api.db.sql<EventRow>(`select org_id, session_id, detail, at from security_events where user_id = $1 and type = $2 order by at, id`, [userId, type]);
 }
 
-/**
- * createOrganization, then a reload of the API's key ring when the org got a dedicated key. Work-around
- * for the KeyRing bug pinned in signing-keys.test.ts ("a token signed with a key this instance just
- * created is refused for up to 1 s"): without it, these tests would fail or pass by timing.
- */
+/** createOrganization; a dedicated key is created with the org and verifies on this instance at once. */
 async function createOrganization(a: TestApi, token: string, tier: Tier): Promise<string> {
   const id = await createOrg(a, token, tier);
-  if (tier !== 'STANDARD') await a.server.services.keys.reload();
   return id;
 }
 

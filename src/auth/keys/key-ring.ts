@@ -97,6 +97,12 @@ export class KeyRing {
     return key;
   }
 
+  /** Records a retirement this process just committed, so its own verifier applies it without waiting for a reload. */
+  noteRetired(kid: string, retiredAt: Date, verifyUntil: Date): void {
+    const key = this.verifying.get(kid);
+    if (key) this.verifying.set(kid, { ...key, retiredAt, verifyUntil });
+  }
+
   /**
    * The verification key for `kid`, or undefined. Keys past `verifyUntil` are not returned. An unknown
    * kid (another instance created or rotated a key) waits for the next reload, which happens at most

@@ -83,6 +83,13 @@ export type Mutation = {
   /** ADMIN or OWNER of the active organization. The token in the result is shown only here. */
   inviteMember: Invitation;
   /**
+   * OWNER, with MFA as fresh as the org's policy asks. Raises the active organization's tier
+   * (STANDARD < CONFIDENTIAL < REGULATED); lowering is BAD_USER_INPUT. A dedicated signing key is
+   * created when the new tier needs one; sessions that entered the org take its floors at their next
+   * refresh, and unbound sessions lose a REGULATED org at once (it needs its own sign-in).
+   */
+  raiseOrganizationTier: Organization;
+  /**
    * Exchanges a refresh token for a new access token and a new refresh token (single use, rotated).
    * A retired token presented again outside the session's reuse leeway is treated as theft:
    * REFRESH_TOKEN_REUSED, and every session of the account is signed out. A retry of the token rotated
@@ -170,6 +177,11 @@ export type MutationDeleteTaskArgs = {
 export type MutationInviteMemberArgs = {
   email: Scalars['String']['input'];
   role?: InputMaybe<Role>;
+};
+
+
+export type MutationRaiseOrganizationTierArgs = {
+  tier: SensitivityTier;
 };
 
 
@@ -542,6 +554,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   deleteProject?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProjectArgs, 'id'>>;
   deleteTask?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteTaskArgs, 'id'>>;
   inviteMember?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationInviteMemberArgs, 'email' | 'role'>>;
+  raiseOrganizationTier?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationRaiseOrganizationTierArgs, 'tier'>>;
   refreshSession?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'userId'>>;
   revokeAllSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
