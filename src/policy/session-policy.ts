@@ -130,6 +130,10 @@ export function checkPolicyUpdate(tier: Tier, current: PolicyOverrides, input: P
   for (const [k, v] of Object.entries(input) as [keyof SessionPolicy, unknown][]) {
     if (v !== undefined && v !== null) (merged as Record<string, unknown>)[k] = v;
   }
+  // Turning opt-in MFA off also drops its stored age, unless the same request sets a new one.
+  if (input.mfaRequired === false && (input.mfaMaxAgeSeconds === undefined || input.mfaMaxAgeSeconds === null)) {
+    delete (merged as { mfaMaxAgeSeconds?: number }).mfaMaxAgeSeconds;
+  }
   const refuse = (field: string, reason: string): PolicyUpdate => ({ ok: false, field, reason });
   for (const f of DURATION_FIELDS) {
     const v = merged[f];
@@ -151,9 +155,12 @@ export function checkPolicyUpdate(tier: Tier, current: PolicyOverrides, input: P
     if (age > ceiling) return refuse('mfaMaxAgeSeconds', `may not exceed ${ceiling}`);
     if (age === 0 && !isolated) return refuse('mfaMaxAgeSeconds', '0 (MFA at sign-in) requires isolatedSession');
   }
+  // An idle timeout left at the floor follows a shorter absolute lifetime down (resolvePolicy clamps
+  // it); only an explicit idle timeout longer than the lifetime is a contradiction.
   const absolute = merged.absoluteTimeoutSeconds ?? floor.absoluteTimeoutSeconds;
-  const idle = merged.idleTimeoutSeconds ?? floor.idleTimeoutSeconds;
-  if (idle > absolute) return refuse('idleTimeoutSeconds', 'may not exceed absoluteTimeoutSeconds');
+  if (merged.idleTimeoutSeconds !== undefined && merged.idleTimeoutSeconds > absolute) {
+    return refuse('idleTimeoutSeconds', 'may not exceed absoluteTimeoutSeconds');
+  }
   const overrides = Object.fromEntries(Object.entries(merged).filter(([k, v]) => (floor as unknown as Record<string, unknown>)[k] !== v)) as PolicyOverrides;
   return { ok: true, overrides, policy: resolvePolicy(tier, overrides) };
 }

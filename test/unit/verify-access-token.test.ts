@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, randomBytes, randomUUID } from 'node:crypto';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { KeyRing, SIGNING_ALG } from '../../src/auth/keys/key-ring.ts';
 import { SigningKey } from '../../src/auth/signing-key.entity.ts';
@@ -28,7 +29,7 @@ interface TestKey {
 }
 
 /** A signing_keys row as ensureActiveSigningKey writes it, kept in memory. */
-async function makeKey(state: { retiredAt?: Date; verifyUntil?: Date } = {}): Promise<TestKey> {
+async function makeKey(state: { retiredAt?: Date; verifyUntil?: Date; ownerOrgId?: string } = {}): Promise<TestKey> {
   const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
   const kid = randomUUID();
   const publicJwk = await exportJWK(publicKey);
@@ -40,6 +41,7 @@ async function makeKey(state: { retiredAt?: Date; verifyUntil?: Date } = {}): Pr
     createdAt: new Date(NOW.getTime() - 86_400_000),
     retiredAt: state.retiredAt ?? null,
     verifyUntil: state.verifyUntil ?? null,
+    ownerOrgId: state.ownerOrgId ?? null,
   });
   return { row, privateKey, publicJwk };
 }
@@ -51,13 +53,34 @@ let active: TestKey;
 let retiredLive: TestKey;
 let retiredDead: TestKey;
 let outsider: TestKey;
+let orgKey: TestKey;
+let retiredOrgKey: TestKey;
+
+/** ring.signingKey reads the loaded rows first; this EntityManager must never be reached. */
+const NO_DB = {
+  findOne: async () => {
+    throw new Error('signingKey went to the database for a loaded kid');
+  },
+} as unknown as EntityManager;
+/** retiredLive retired 60 s before NOW (whole seconds, so iat arithmetic is exact). */
+const RETIRED_S = NOW_S - 60;
+
+/*
+ * KeyRing.find waits for an unknown kid on an unref'd timer (reloadSoon, up to 1 s). With nothing else
+ * keeping the event loop alive the test process would end mid-await ("Promise resolution is still
+ * pending"), so hold a ref'd handle for the life of this file.
+ */
+const keepAlive = setInterval(() => undefined, 60_000);
+after(() => clearInterval(keepAlive));
 
 before(async () => {
   retiredDead = await makeKey({ retiredAt: new Date(NOW.getTime() - 7_200_000), verifyUntil: new Date(NOW.getTime() - 1000) });
-  retiredLive = await makeKey({ retiredAt: new Date(NOW.getTime() - 60_000), verifyUntil: new Date(NOW.getTime() + 3_600_000) });
+  retiredLive = await makeKey({ retiredAt: new Date(RETIRED_S * 1000), verifyUntil: new Date(NOW.getTime() + 3_600_000) });
   active = await makeKey();
   outsider = await makeKey();
-  const rows = [retiredDead.row, retiredLive.row, active.row];
+  orgKey = await makeKey({ ownerOrgId: ORG });
+  retiredOrgKey = await makeKey({ ownerOrgId: ORG, retiredAt: new Date(RETIRED_S * 1000), verifyUntil: new Date(NOW.getTime() + 3_600_000) });
+  const rows = [retiredDead.row, retiredLive.row, active.row, orgKey.row, retiredOrgKey.row];
   ring = new KeyRing(async () => rows, KEK, () => NOW.getTime());
   await ring.reload();
 });
@@ -105,7 +128,10 @@ async function assertRefused(token: string): Promise<void> {
 
 describe('verifyAccessToken accepts', () => {
   test('a token from signAccessToken, returning its claims', async () => {
-    const { token } = await signAccessToken(ring, ISSUER, {
+    const key = await ring.signingKey(active.row.id, NO_DB);
+    assert.equal(key.kid, active.row.id);
+    assert.equal(key.ownerOrgId, null);
+    const { token, expiresAt } = await signAccessToken(key, ISSUER, {
       userId: USER,
       sessionId: SESSION,
       org: { id: ORG, tier: 'CONFIDENTIAL', role: 'ADMIN' },
@@ -114,7 +140,9 @@ describe('verifyAccessToken accepts', () => {
       ttlSeconds: 300,
       now: NOW,
     });
-    const claims = await verifyAccessToken(token, ring, OPTS);
+    assert.equal(expiresAt.getTime(), NOW.getTime() + 300_000);
+    const { claims, keyOwnerOrgId } = await verifyAccessToken(token, ring, OPTS);
+    assert.equal(keyOwnerOrgId, null);
     assert.equal(claims.iss, ISSUER.iss);
     assert.equal(claims.aud, ISSUER.aud);
     assert.equal(claims.sub, USER);
@@ -133,15 +161,16 @@ describe('verifyAccessToken accepts', () => {
     ['the baseline forged with the ring key', () => forge(header(), payload())],
     ['a token without org_id (user with no organization)', () => forge(header(), without('org_id', 'tier', 'role'))],
     ['a 14 min 59 s old token that has not expired', () => forge(header(), payload({ iat: NOW_S - 899, exp: NOW_S + 1 }))],
-    ['a retired key still inside verifyUntil', () => forge(header({ kid: retiredLive.row.id }), payload(), retiredLive.privateKey)],
+    ['a retired key still inside verifyUntil, token issued before it retired', () => forge(header({ kid: retiredLive.row.id }), payload({ iat: RETIRED_S - 30, exp: RETIRED_S + 270 }), retiredLive.privateKey)],
     ['a token just under 4096 characters', () => forge(header(), payload({ pad: 'x'.repeat(2500) }))],
   ];
   for (const [name, make] of controls) {
     test(name, async () => {
       const token = await make();
       assert.ok(token.length <= 4096, `control token is ${token.length} chars`);
-      const claims = await verifyAccessToken(token, ring, OPTS);
+      const { claims, keyOwnerOrgId } = await verifyAccessToken(token, ring, OPTS);
       assert.equal(claims.sub, USER);
+      assert.equal(keyOwnerOrgId, null);
     });
   }
 });
@@ -212,5 +241,146 @@ describe('verifyAccessToken refuses with UNAUTHENTICATED', () => {
   test('the oversized case is only just over the limit (size, not content, is what differs)', async () => {
     const token = await forge(header(), payload({ pad: 'x'.repeat(2600) }));
     assert.ok(token.length > 4096 && token.length < 4400, `token is ${token.length} chars`);
+  });
+});
+
+describe('dedicated (per-org) signing keys', () => {
+  test('a token signed through signAccessToken with the org key reports that key owner', async () => {
+    const key = await ring.signingKey(orgKey.row.id, NO_DB);
+    assert.equal(key.ownerOrgId, ORG);
+    const { token } = await signAccessToken(key, ISSUER, {
+      userId: USER,
+      sessionId: SESSION,
+      org: { id: ORG, tier: 'REGULATED', role: 'MEMBER' },
+      authTime: NOW,
+      amr: ['pwd', 'otp'],
+      ttlSeconds: 120,
+      now: NOW,
+    });
+    const { claims, keyOwnerOrgId } = await verifyAccessToken(token, ring, OPTS);
+    assert.equal(keyOwnerOrgId, ORG);
+    assert.equal(claims.org_id, ORG);
+    assert.equal(claims.tier, 'REGULATED');
+  });
+
+  test("the org key verifies a token for its own org", async () => {
+    const token = await forge(header({ kid: orgKey.row.id }), payload(), orgKey.privateKey);
+    const { claims, keyOwnerOrgId } = await verifyAccessToken(token, ring, OPTS);
+    assert.equal(claims.org_id, ORG);
+    assert.equal(keyOwnerOrgId, ORG);
+  });
+
+  test("the org key refuses another org's token (valid signature)", async () => {
+    await assertRefused(await forge(header({ kid: orgKey.row.id }), payload({ org_id: OTHER_ORG }), orgKey.privateKey));
+  });
+
+  test('the org key refuses a token without org_id (valid signature)', async () => {
+    await assertRefused(await forge(header({ kid: orgKey.row.id }), without('org_id', 'tier', 'role'), orgKey.privateKey));
+  });
+
+  test("signAccessToken with the org key for another org's token is refused on verification", async () => {
+    const key = await ring.signingKey(orgKey.row.id, NO_DB);
+    const { token } = await signAccessToken(key, ISSUER, {
+      userId: USER,
+      sessionId: SESSION,
+      org: { id: OTHER_ORG, tier: 'STANDARD', role: 'OWNER' },
+      authTime: NOW,
+      amr: ['pwd'],
+      ttlSeconds: 120,
+      now: NOW,
+    });
+    await assertRefused(token);
+  });
+
+  test('the global key verifies tokens for any org and without org_id (decideScope checks the org)', async () => {
+    const a = await verifyAccessToken(await forge(header(), payload({ org_id: OTHER_ORG })), ring, OPTS);
+    assert.equal(a.claims.org_id, OTHER_ORG);
+    assert.equal(a.keyOwnerOrgId, null);
+    const b = await verifyAccessToken(await forge(header(), without('org_id', 'tier', 'role')), ring, OPTS);
+    assert.equal(b.claims.org_id, undefined);
+    assert.equal(b.keyOwnerOrgId, null);
+  });
+});
+
+describe('retired keys verify only tokens issued before they retired (+5 s tolerance)', () => {
+  // retiredLive and retiredOrgKey retired at RETIRED_S (NOW - 60 s) and verify until NOW + 1 h.
+  const rows: [string, number, boolean][] = [
+    ['issued 30 s before retirement', RETIRED_S - 30, true],
+    ['issued at the retirement second', RETIRED_S, true],
+    ['issued 5 s after retirement (inside the tolerance)', RETIRED_S + 5, true],
+    ['issued 6 s after retirement', RETIRED_S + 6, false],
+    ['issued now, 60 s after retirement', NOW_S, false],
+  ];
+  for (const [name, iat, accepted] of rows) {
+    for (const which of ['global', 'org'] as const) {
+      test(`${which} key, token ${name}: ${accepted ? 'accepted' : 'refused'}`, async () => {
+        const key = which === 'global' ? retiredLive : retiredOrgKey;
+        const token = await forge(header({ kid: key.row.id }), payload({ iat, exp: iat + 300 }), key.privateKey);
+        if (!accepted) return assertRefused(token);
+        const { claims, keyOwnerOrgId } = await verifyAccessToken(token, ring, OPTS);
+        assert.equal(claims.iat, iat);
+        assert.equal(keyOwnerOrgId, which === 'global' ? null : ORG);
+      });
+    }
+  }
+
+  test('the retired org key still refuses another org token issued before retirement', async () => {
+    await assertRefused(await forge(header({ kid: retiredOrgKey.row.id }), payload({ org_id: OTHER_ORG, iat: RETIRED_S - 30, exp: RETIRED_S + 270 }), retiredOrgKey.privateKey));
+  });
+});
+
+describe('KeyRing on an injected clock', () => {
+  let clock = NOW.getTime();
+  let clockRing: KeyRing;
+  before(async () => {
+    clockRing = new KeyRing(async () => [retiredDead.row, retiredLive.row, active.row, orgKey.row], KEK, () => clock);
+    await clockRing.reload();
+  });
+  const kids = async () => (await clockRing.jwks()).keys.map((k) => k.kid).sort();
+
+  test('jwks() lists keys inside verifyUntil and omits those past it', async () => {
+    clock = NOW.getTime();
+    assert.deepEqual(await kids(), [retiredLive.row.id, active.row.id, orgKey.row.id].sort());
+    assert.ok(!(await kids()).includes(retiredDead.row.id));
+  });
+
+  test('jwks() drops a retired key once the clock reaches its verifyUntil', async () => {
+    clock = NOW.getTime() + 3_600_000 - 1;
+    assert.ok((await kids()).includes(retiredLive.row.id));
+    clock = NOW.getTime() + 3_600_000; // verifyUntil exactly
+    assert.deepEqual(await kids(), [active.row.id, orgKey.row.id].sort());
+    clock = NOW.getTime();
+  });
+
+  test('jwks() publishes public parameters only, with kid, alg and use', async () => {
+    clock = NOW.getTime();
+    const { keys } = await clockRing.jwks();
+    assert.equal(keys.length, 3);
+    for (const k of keys) {
+      assert.equal(k.d, undefined, 'private key material in JWKS');
+      assert.equal(k.alg, SIGNING_ALG);
+      assert.equal(k.use, 'sig');
+      assert.equal(k.kty, 'EC');
+      assert.equal(typeof k.x, 'string');
+    }
+  });
+
+  test('find() stops returning a retired key at its verifyUntil', async () => {
+    clock = NOW.getTime();
+    assert.equal((await clockRing.find(retiredLive.row.id))?.kid, retiredLive.row.id);
+    clock = NOW.getTime() + 3_600_000;
+    assert.equal(await clockRing.find(retiredLive.row.id), undefined);
+    assert.equal((await clockRing.find(active.row.id))?.kid, active.row.id);
+    clock = NOW.getTime();
+  });
+
+  test('find() reports the key owner and retirement', async () => {
+    clock = NOW.getTime();
+    const k = await clockRing.find(orgKey.row.id);
+    assert.equal(k?.ownerOrgId, ORG);
+    assert.equal(k?.retiredAt, null);
+    const r = await clockRing.find(retiredLive.row.id);
+    assert.equal(r?.ownerOrgId, null);
+    assert.equal(r?.retiredAt?.getTime(), RETIRED_S * 1000);
   });
 });

@@ -61,7 +61,7 @@ export class KeyRing {
   private reloadSoon(): Promise<void> {
     if (this.pending) return this.pending;
     const wait = Math.max(0, this.lastLoad + MISS_RELOAD_INTERVAL_MS - Date.now());
-    this.pending = new Promise((resolve) => setTimeout(resolve, wait).unref())
+    this.pending = new Promise((resolve) => setTimeout(resolve, wait))
       .then(() => this.doReload())
       .finally(() => (this.pending = undefined));
     return this.pending;
