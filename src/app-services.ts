@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { KeyRing } from './auth/keys/key-ring.ts';
 import type { Config } from './config.ts';
+import type { RateLimiter } from './limits/rate-limiter.ts';
 
 /**
  * The process-wide services registry (built once by src/server.ts, overridden by tests).
@@ -10,6 +11,8 @@ export interface AppServices {
   readonly config: Config;
   readonly orm: MikroORM;
   readonly keys: KeyRing;
+  /** Attempt counters shared by every instance (sign-in, MFA, refresh). */
+  readonly rateLimiter: RateLimiter;
   /** The clock. Tests inject a frozen or moving one. */
   readonly now: () => Date;
 }

@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import type { RateLimit, RateLimitRule } from './limits/decide-rate-limit.ts';
 
 /**
  * Development-only defaults. Production refuses to start while any of these is in effect
@@ -6,6 +8,29 @@ import { z } from 'zod';
  */
 const DEV_KEK = 'ZGV2ZWxvcG1lbnQtb25seS1rZWstMzItYnl0ZXMhISE='; // "development-only-kek-32-bytes!!!"
 const DEV_APP_DB_PASSWORD = 'orgbound_app_dev';
+
+/** `<count>/<seconds>`: at most `count` attempts in any `seconds` (a sliding window). */
+const rate = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .pipe(z.string().regex(/^[1-9]\d{0,8}\/[1-9]\d{0,5}$/, 'must be <count>/<seconds> with both at least 1, e.g. 10/60'))
+    .transform((v): RateLimit => {
+      const [limit, windowSeconds] = v.split('/').map(Number) as [number, number];
+      return Object.freeze({ limit, windowSeconds });
+    });
+
+/** A GraphQL operation limit (graphql-armor). */
+const queryLimit = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+/** Express's `trust proxy` names, an IP address, or an address with a prefix length (CIDR). */
+function isProxySpec(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 const schema = z
   .object({
@@ -23,6 +48,22 @@ const schema = z
     JWT_AUDIENCE: z.string().default('orgbound'),
     CORS_ORIGINS: z.string().default(''),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    TRUST_PROXY: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .refine((list) => list.every(isProxySpec), 'must be a comma-separated list of proxy addresses, CIDRs, loopback, linklocal or uniquelocal'),
+    // Abuse limits (README "Abuse limits").
+    GRAPHQL_MAX_DEPTH: queryLimit(8, 100),
+    GRAPHQL_MAX_COST: queryLimit(10_000, 10_000_000),
+    GRAPHQL_MAX_ALIASES: queryLimit(15, 1000),
+    GRAPHQL_MAX_DIRECTIVES: queryLimit(20, 1000),
+    GRAPHQL_MAX_TOKENS: queryLimit(1000, 100_000),
+    RATE_LIMIT_SIGN_IN_PER_EMAIL: rate('10/60'),
+    RATE_LIMIT_SIGN_IN_PER_ADDRESS: rate('50/60'),
+    RATE_LIMIT_MFA_PER_ADDRESS: rate('30/60'),
+    RATE_LIMIT_REFRESH_PER_SESSION: rate('30/60'),
+    RATE_LIMIT_REFRESH_PER_ADDRESS: rate('300/60'),
   })
   .superRefine((env, ctx) => {
     const kek = Buffer.from(env.ORGBOUND_KEK, 'base64');
@@ -60,6 +101,20 @@ export interface Config {
   readonly jwt: { readonly issuer: string; readonly audience: string };
   readonly corsOrigins: readonly string[];
   readonly logLevel: string;
+  /** Express `trust proxy`: the proxies whose X-Forwarded-For names the client. Empty: none (the socket's peer is the client). */
+  readonly trustProxy: readonly string[];
+  /** Refused before execution with QUERY_TOO_COMPLEX (src/limits/query-limits.ts). */
+  readonly queryLimits: QueryLimits;
+  /** Attempts counted in PostgreSQL, shared by every instance (src/limits/rate-limiter.ts). */
+  readonly rateLimits: Readonly<Record<RateLimitRule, RateLimit>>;
+}
+
+export interface QueryLimits {
+  readonly depth: number;
+  readonly cost: number;
+  readonly aliases: number;
+  readonly directives: number;
+  readonly tokens: number;
 }
 
 /** Parses the environment once. Raises `Error` listing every invalid variable (fail at boot). */
@@ -84,5 +139,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jwt: { issuer: env.JWT_ISSUER ?? `http://localhost:${env.PORT}`, audience: env.JWT_AUDIENCE },
     corsOrigins: env.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL,
+    trustProxy: Object.freeze(env.TRUST_PROXY),
+    queryLimits: Object.freeze({
+      depth: env.GRAPHQL_MAX_DEPTH,
+      cost: env.GRAPHQL_MAX_COST,
+      aliases: env.GRAPHQL_MAX_ALIASES,
+      directives: env.GRAPHQL_MAX_DIRECTIVES,
+      tokens: env.GRAPHQL_MAX_TOKENS,
+    }),
+    rateLimits: Object.freeze({
+      signInPerEmail: env.RATE_LIMIT_SIGN_IN_PER_EMAIL,
+      signInPerAddress: env.RATE_LIMIT_SIGN_IN_PER_ADDRESS,
+      mfaPerAddress: env.RATE_LIMIT_MFA_PER_ADDRESS,
+      refreshPerSession: env.RATE_LIMIT_REFRESH_PER_SESSION,
+      refreshPerAddress: env.RATE_LIMIT_REFRESH_PER_ADDRESS,
+    }),
   });
 }

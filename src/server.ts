@@ -5,9 +5,11 @@ import type { AppServices } from './app-services.ts';
 import { ensureActiveSigningKey, KeyRing, loadSigningKeys } from './auth/keys/key-ring.ts';
 import type { Config } from './config.ts';
 import { initORM } from './db/orm.ts';
+import { RateLimitBuckets } from './db/rate-limit-buckets.ts';
 import { createApollo } from './graphql/apollo.ts';
 import { buildSchema, type SchemaOptions } from './graphql/schema.ts';
 import { createHttpApp } from './http/app.ts';
+import { RateLimiter } from './limits/rate-limiter.ts';
 import type { Logger } from './logger.ts';
 
 export interface RunningServer {
@@ -30,12 +32,14 @@ export interface StartOptions {
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { config, logger } = opts;
   const orm: MikroORM = await initORM(opts.appDatabaseUrl, config.dbPoolMax);
+  const buckets = new RateLimitBuckets(opts.appDatabaseUrl);
   try {
     await ensureActiveSigningKey(orm.em, config.kek);
     const now = opts.now ?? (() => new Date());
     const keys = new KeyRing(() => loadSigningKeys(orm.em), config.kek, () => now().getTime());
     await keys.reload();
-    const services: AppServices = { config, orm, keys, now };
+    const rateLimiter = new RateLimiter(buckets, config.rateLimits, config.kek, now, logger);
+    const services: AppServices = { config, orm, keys, rateLimiter, now };
     const apollo = createApollo(buildSchema(opts.schema), config, logger);
     await apollo.start();
     const http: Server = createServer(createHttpApp(services, apollo, logger));
@@ -52,10 +56,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         await new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeAllConnections();
         await apollo.stop();
+        await rateLimiter.idle();
+        await buckets.close();
         await orm.close(true);
       },
     };
   } catch (err) {
+    await buckets.close();
     await orm.close(true);
     throw err;
   }

@@ -42,17 +42,23 @@ export async function signUp(ctx: RequestContext, input: { email: string; passwo
 }
 
 /**
- * Opens a device session and issues its first tokens. Raises UNAUTHENTICATED with one message for
+ * Opens a device session and issues its first tokens. Raises RATE_LIMITED first when the email or
+ * the client address has had too many attempts (counted whatever the outcome, before the account is
+ * looked up, so the answer is the same for an unknown email); UNAUTHENTICATED with one message for
  * an unknown email and a wrong password (same argon2 work for both); with `organizationId`, the
  * entry decision (decideEntry): FORBIDDEN (not a member), MFA_REQUIRED / MFA_ENROLLMENT_REQUIRED
  * when the org's policy needs MFA and `mfaCode` is missing or wrong, RATE_LIMITED. A REGULATED
- * (isolated) org gets a session bound to it. Every outcome is a security event; a failed attempt's
- * event commits although the call fails.
+ * (isolated) org gets a session bound to it. Every outcome but RATE_LIMITED is a security event; a
+ * failed attempt's event commits although the call fails.
  */
 export async function signIn(
   ctx: RequestContext,
   input: { email: string; password: string; deviceName: string; organizationId?: string | null; mfaCode?: string | null },
 ): Promise<AuthPayload> {
+  await ctx.app.rateLimiter.consumeAll([
+    ['signInPerEmail', input.email.toLowerCase()], // the same normalisation as the account lookup
+    ['signInPerAddress', ctx.clientAddress],
+  ]);
   const device = deviceName.safeParse(input.deviceName);
   if (!device.success) throw badInput('Invalid deviceName');
   const orgId = input.organizationId ? parseId(input.organizationId, 'organizationId') : null;

@@ -5,6 +5,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
+import { queryLimits, queryTooComplexIn } from '../limits/query-limits.ts';
 import { errorSummary, type Logger } from '../logger.ts';
 import type { RequestContext } from './context.ts';
 
@@ -60,13 +61,21 @@ function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
 
 export function createApollo(schema: import('graphql').GraphQLSchema, config: Config, logger: Logger): ApolloServer<RequestContext> {
   const development = config.env === 'development';
+  const limits = queryLimits(config.queryLimits, config.production);
   return new ApolloServer<RequestContext>({
     schema,
     introspection: !config.production,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.production,
+    // One operation per HTTP request: a JSON array of operations is refused (400), so a batch cannot
+    // multiply what one request may do (Apollo's default, stated here because the limits rely on it).
+    allowBatchedHttpRequests: false,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     formatError: (formatted, error) => {
+      const tooComplex = queryTooComplexIn(error, config.production);
+      if (tooComplex) return { message: tooComplex.message, extensions: { code: tooComplex.code } };
       const original = unwrapResolverError(error);
       if (original instanceof AppError) return { message: formatted.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code } };
       const code = formatted.extensions?.code;

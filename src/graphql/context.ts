@@ -14,22 +14,29 @@ export interface RequestContext {
   readonly tx: RequestTransaction;
   readonly em: EntityManager;
   readonly loaders: Loaders;
+  /**
+   * The client's address as a rate-limit subject (src/limits/client-address.ts). Used for rate
+   * limits only: it never selects or widens a tenant, nor identifies anyone.
+   */
+  readonly clientAddress: string;
 }
 
 /**
  * Builds the request context from the `Authorization` header and nothing else (ARCHITECTURE.md
  * steps 1-4): verify the token, begin the request transaction with the claimed tenant, check the
- * session and membership live, and fix the TenantScope. Raises AppError(UNAUTHENTICATED |
- * SESSION_REVOKED | SESSION_EXPIRED); the transaction is rolled back before it does.
+ * session and membership live, and fix the TenantScope. `clientAddress` (the connection's peer, or
+ * what a trusted proxy says it is) is carried along for rate limits and takes no part in any of
+ * that. Raises AppError(UNAUTHENTICATED | SESSION_REVOKED | SESSION_EXPIRED); the transaction is
+ * rolled back before it does.
  */
-export async function buildContext(app: AppServices, authorization: string | undefined): Promise<RequestContext> {
+export async function buildContext(app: AppServices, authorization: string | undefined, clientAddress: string): Promise<RequestContext> {
   const token = parseBearer(authorization);
   const verified = token === null ? null : await verifyAccessToken(token, app.keys, { issuer: app.config.jwt.issuer, audience: app.config.jwt.audience, now: app.now() });
   const tx = new RequestTransaction(app.orm);
   try {
     if (!verified) {
       await tx.begin({ orgId: null, userId: null });
-      return { app, scope: null, tx, em: tx.em, loaders: createLoaders(tx.em) };
+      return { app, scope: null, tx, em: tx.em, loaders: createLoaders(tx.em), clientAddress };
     }
     const { claims } = verified;
     const claimedOrg = claims.org_id ?? null;
@@ -39,7 +46,7 @@ export async function buildContext(app: AppServices, authorization: string | und
     const scope = decision.scope;
     // Membership gone: serve without a tenant, so RLS and the ORM filter both fail closed.
     if (scope.orgId !== claimedOrg) await setTenant(tx.em, { orgId: scope.orgId, userId: scope.userId });
-    return { app, scope, tx, em: tx.em, loaders: createLoaders(tx.em) };
+    return { app, scope, tx, em: tx.em, loaders: createLoaders(tx.em), clientAddress };
   } catch (err) {
     await tx.finish(false);
     throw err;

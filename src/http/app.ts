@@ -5,6 +5,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { AppServices } from '../app-services.ts';
 import { databaseIsReady } from '../db/health.ts';
 import { buildContext, type RequestContext } from '../graphql/context.ts';
+import { addressSubject } from '../limits/client-address.ts';
 import { errorSummary, type Logger } from '../logger.ts';
 
 /** Largest GraphQL request body accepted. */
@@ -12,12 +13,14 @@ export const BODY_LIMIT = '100kb';
 
 /**
  * The HTTP surface of ../shared/API.md. The Authorization header is the only request input the
- * GraphQL context reads.
+ * GraphQL context takes identity or tenant from; the client address goes to the rate limits only.
  */
 export function createHttpApp(services: AppServices, apollo: ApolloServer<RequestContext>, logger: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // X-Forwarded-For is believed only from the configured proxies (TRUST_PROXY); by default from none.
+  const proxies = services.config.trustProxy;
+  app.set('trust proxy', proxies.length > 0 ? [...proxies] : false);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -37,7 +40,7 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const ctx = await buildContext(services, req.headers.authorization);
+        const ctx = await buildContext(services, req.headers.authorization, addressSubject(req.ip ?? req.socket.remoteAddress));
         // Safety net: if Apollo never reaches willSendResponse, the transaction still ends.
         res.once('close', () => void ctx.tx.finish(false).catch((err: unknown) => logger.error({ err: errorSummary(err) }, 'rollback failed')));
         return ctx;

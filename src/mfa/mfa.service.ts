@@ -23,10 +23,14 @@ export function hasTotp(user: User): boolean {
 /**
  * Checks a TOTP code against the user's secret (`pending`: the one being enrolled). Serialised per
  * user by a row lock, so two requests cannot both spend one code or both slip under the rate limit.
- * Raises RATE_LIMITED after MFA_MAX_FAILURES failures in MFA_WINDOW_MS. A failure is recorded as
- * MFA_FAILED; the caller must let that event commit (tx.commitDespite) when it raises.
+ * Raises RATE_LIMITED when the client address has made too many MFA attempts (every call counts,
+ * in the shared counters) or after MFA_MAX_FAILURES failures of this user in MFA_WINDOW_MS. A
+ * failure is recorded as MFA_FAILED; the caller must let that event commit (tx.commitDespite) when
+ * it raises.
  */
 export async function checkCode(ctx: RequestContext, user: User, code: string, opts: { pending?: boolean; orgId?: string | null } = {}): Promise<CodeCheck> {
+  // Before the row lock: a refused attempt neither waits for nor holds the user's lock.
+  await ctx.app.rateLimiter.consume('mfaPerAddress', ctx.clientAddress);
   await ctx.em.refresh(user, { lockMode: LockMode.PESSIMISTIC_WRITE });
   const sealed = opts.pending ? user.totpPendingSealed : user.totpSecretSealed;
   if (!sealed) return 'absent';

@@ -156,15 +156,19 @@ const invalidRefreshToken = () => new AppError(ErrorCode.UNAUTHENTICATED, 'Inval
 
 /**
  * Exchanges a refresh token for new tokens (ARCHITECTURE.md, Sessions). Serialised per user; the
- * decision is decideRefresh's. Raises UNAUTHENTICATED (unknown token, or one superseded by a switch),
- * SESSION_REVOKED, SESSION_EXPIRED, and REFRESH_TOKEN_REUSED after revoking every session of the user
- * (that revocation commits although the call fails).
+ * decision is decideRefresh's. Raises RATE_LIMITED (too many attempts from the client address, or on
+ * the token's family: each counted whatever the outcome), UNAUTHENTICATED (unknown token, or one
+ * superseded by a switch), SESSION_REVOKED, SESSION_EXPIRED, and REFRESH_TOKEN_REUSED after
+ * revoking every session of the user (that revocation commits although the call fails).
  */
 export async function refreshSession(ctx: RequestContext, presented: string): Promise<AuthPayload> {
+  await ctx.app.rateLimiter.consume('refreshPerAddress', ctx.clientAddress);
   if (!REFRESH_TOKEN_PATTERN.test(presented)) throw invalidRefreshToken();
   const seen = await ctx.em.findOne(RefreshToken, { tokenHash: hashToken(presented) });
   const owner = seen ? await ctx.em.findOne(DeviceSession, { id: seen.sessionId }) : null;
   if (!seen || !owner) throw invalidRefreshToken();
+  // Per family, before the user's lock: a flood on one family neither waits for nor holds it.
+  await ctx.app.rateLimiter.consume('refreshPerSession', owner.id);
   await lockUser(ctx, owner.userId);
   // Re-read under the lock: another request may have rotated or revoked since the first read.
   const token = await ctx.em.refreshOrFail(seen);

@@ -69,10 +69,24 @@ export interface TestApiOptions {
   readonly schema?: SchemaOptions;
 }
 
+/**
+ * Rate limits for test APIs unless a test sets its own (`env`): every request of a test file comes
+ * from 127.0.0.1, often under a frozen clock (one window for the whole file), and the suites sign in
+ * and refresh far more often than one client would. The counters still run on every attempt;
+ * test/api/limits.test.ts sets small limits to test them.
+ */
+export const GENEROUS_RATE_LIMITS: Readonly<Record<string, string>> = {
+  RATE_LIMIT_SIGN_IN_PER_EMAIL: '100000/60',
+  RATE_LIMIT_SIGN_IN_PER_ADDRESS: '100000/60',
+  RATE_LIMIT_MFA_PER_ADDRESS: '100000/60',
+  RATE_LIMIT_REFRESH_PER_SESSION: '100000/60',
+  RATE_LIMIT_REFRESH_PER_ADDRESS: '100000/60',
+};
+
 /** Starts the API on port 0 against a fresh database (or `opts.db`). */
 export async function startTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
   const db = opts.db ?? (await createTestDatabase());
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...opts.env });
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...GENEROUS_RATE_LIMITS, ...opts.env });
   const server = await startServer({
     config,
     appDatabaseUrl: db.appUrl,
