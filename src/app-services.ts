@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { KeyRing } from './auth/keys/key-ring.ts';
 import type { Config } from './config.ts';
+import type { Metrics } from './observability/metrics.ts';
 import type { RateLimiter } from './limits/rate-limiter.ts';
 
 /**
@@ -13,6 +14,8 @@ export interface AppServices {
   readonly keys: KeyRing;
   /** Attempt counters shared by every instance (sign-in, MFA, refresh). */
   readonly rateLimiter: RateLimiter;
+  /** This server's Prometheus metrics (GET /metrics). Labels never identify a user, org or token. */
+  readonly metrics: Metrics;
   /** The clock. Tests inject a frozen or moving one. */
   readonly now: () => Date;
 }

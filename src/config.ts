@@ -48,6 +48,12 @@ const schema = z
     JWT_AUDIENCE: z.string().default('orgbound'),
     CORS_ORIGINS: z.string().default(''),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // Operating (README "Operating orgbound").
+    METRICS_TOKEN: z
+      .string()
+      .regex(/^[\x21-\x7e]{16,256}$/, 'must be 16 to 256 printable ASCII characters without spaces, e.g. openssl rand -hex 24')
+      .optional(),
+    SHUTDOWN_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
     TRUST_PROXY: z
       .string()
       .default('')
@@ -101,6 +107,10 @@ export interface Config {
   readonly jwt: { readonly issuer: string; readonly audience: string };
   readonly corsOrigins: readonly string[];
   readonly logLevel: string;
+  /** Bearer token GET /metrics requires; null: open outside production, not served in production. */
+  readonly metricsToken: string | null;
+  /** How long a closing server waits for in-flight requests before cutting their connections. */
+  readonly shutdownDrainTimeoutMs: number;
   /** Express `trust proxy`: the proxies whose X-Forwarded-For names the client. Empty: none (the socket's peer is the client). */
   readonly trustProxy: readonly string[];
   /** Refused before execution with QUERY_TOO_COMPLEX (src/limits/query-limits.ts). */
@@ -139,6 +149,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jwt: { issuer: env.JWT_ISSUER ?? `http://localhost:${env.PORT}`, audience: env.JWT_AUDIENCE },
     corsOrigins: env.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL,
+    metricsToken: env.METRICS_TOKEN ?? null,
+    shutdownDrainTimeoutMs: env.SHUTDOWN_DRAIN_TIMEOUT_MS,
     trustProxy: Object.freeze(env.TRUST_PROXY),
     queryLimits: Object.freeze({
       depth: env.GRAPHQL_MAX_DEPTH,

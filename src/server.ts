@@ -5,17 +5,25 @@ import type { AppServices } from './app-services.ts';
 import { ensureActiveSigningKey, KeyRing, loadSigningKeys } from './auth/keys/key-ring.ts';
 import type { Config } from './config.ts';
 import { initORM } from './db/orm.ts';
+import { ormPoolStats } from './db/pool-stats.ts';
 import { RateLimitBuckets } from './db/rate-limit-buckets.ts';
 import { createApollo } from './graphql/apollo.ts';
 import { buildSchema, type SchemaOptions } from './graphql/schema.ts';
 import { createHttpApp } from './http/app.ts';
+import { RequestTracker } from './http/drain.ts';
 import { RateLimiter } from './limits/rate-limiter.ts';
 import type { Logger } from './logger.ts';
+import { Metrics } from './observability/metrics.ts';
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly services: AppServices;
+  /**
+   * Graceful stop: refuses new connections at once, waits for the requests in flight (at most
+   * SHUTDOWN_DRAIN_TIMEOUT_MS, then cuts them), then stops Apollo and closes the rate-limit pool
+   * and the ORM's pool. The embedded database, if any, is the caller's (src/main.ts).
+   */
   close(): Promise<void>;
 }
 
@@ -38,28 +46,39 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const now = opts.now ?? (() => new Date());
     const keys = new KeyRing(() => loadSigningKeys(orm.em), config.kek, () => now().getTime());
     await keys.reload();
-    const rateLimiter = new RateLimiter(buckets, config.rateLimits, config.kek, now, logger);
-    const services: AppServices = { config, orm, keys, rateLimiter, now };
-    const apollo = createApollo(buildSchema(opts.schema), config, logger);
+    const metrics = new Metrics();
+    metrics.watchPool('orm', () => ormPoolStats(orm));
+    metrics.watchPool('rate_limit', () => buckets.poolStats());
+    const rateLimiter = new RateLimiter(buckets, config.rateLimits, config.kek, now, logger, metrics);
+    const services: AppServices = { config, orm, keys, rateLimiter, metrics, now };
+    const apollo = createApollo(buildSchema(opts.schema), config, logger, metrics);
     await apollo.start();
-    const http: Server = createServer(createHttpApp(services, apollo, logger));
+    const http: Server = createServer();
+    const tracker = new RequestTracker(http);
+    http.on('request', createHttpApp(services, apollo, logger));
+    metrics.watchInFlight(() => tracker.inFlight);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(config.port, config.host, resolve);
     });
     const port = (http.address() as AddressInfo).port;
+    if (config.production && !config.metricsToken) logger.warn('GET /metrics is not served: set METRICS_TOKEN to scrape it');
+    let closing: Promise<void> | undefined;
+    const close = async () => {
+      logger.info({ in_flight: tracker.inFlight, timeout_ms: config.shutdownDrainTimeoutMs }, 'draining: no new connections');
+      const { cut } = await tracker.drain(config.shutdownDrainTimeoutMs);
+      if (cut > 0) logger.warn({ cut }, 'requests still running at the drain deadline were cut');
+      await apollo.stop();
+      await rateLimiter.idle();
+      await buckets.close();
+      await orm.close(true);
+      logger.info('server stopped');
+    };
     return {
       url: `http://localhost:${port}/graphql`,
       port,
       services,
-      close: async () => {
-        await new Promise<void>((resolve) => http.close(() => resolve()));
-        http.closeAllConnections();
-        await apollo.stop();
-        await rateLimiter.idle();
-        await buckets.close();
-        await orm.close(true);
-      },
+      close: () => (closing ??= close()),
     };
   } catch (err) {
     await buckets.close();

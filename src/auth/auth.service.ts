@@ -2,10 +2,11 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { setTenant } from '../db/request-transaction.ts';
-import { recordSecurityEvent } from '../db/security-events.ts';
 import { AppError, badInput, ErrorCode } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
 import { parseId } from '../graphql/ids.ts';
+import { recordAndCountEvent } from '../observability/auth-outcomes.ts';
+import type { Tier } from '../organizations/organization.entity.ts';
 import { NO_ORG_POLICY } from '../policy/session-policy.ts';
 import { decideEntry, type CodeCheck } from '../policy/decide-entry.ts';
 import { checkCode, hasTotp } from '../mfa/mfa.service.ts';
@@ -65,9 +66,10 @@ export async function signIn(
   const parsedEmail = email.safeParse(input.email);
   const user = parsedEmail.success ? await ctx.em.findOne(User, { email: parsedEmail.data }) : null;
   const now = ctx.app.now();
-  const fail = async (userId: string | null, reason: string, error: AppError): Promise<never> => {
+  const fail = async (userId: string | null, reason: string, error: AppError, tier: Tier | null = null): Promise<never> => {
     await setTenant(ctx.em, { orgId: null, userId });
-    await recordSecurityEvent(ctx.em, { type: 'SIGN_IN_FAILED', userId, sessionId: null, orgId: null, detail: { reason, ...(orgId ? { organizationId: orgId } : {}) } }, now);
+    const detail = { reason, ...(orgId ? { organizationId: orgId } : {}) };
+    await recordAndCountEvent(ctx, { type: 'SIGN_IN_FAILED', userId, sessionId: null, orgId: null, detail }, now, tier);
     throw ctx.tx.commitDespite(error);
   };
   if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) {
@@ -75,13 +77,14 @@ export async function signIn(
   }
   const entered = orgId ? await membershipIn(ctx, orgId, user.id) : null;
   if (!orgId) await setTenant(ctx.em, { orgId: null, userId: user.id });
-  const code: CodeCheck = input.mfaCode && hasTotp(user) && (entered || !orgId) ? await checkCode(ctx, user, input.mfaCode) : 'absent';
+  const tier = entered?.org.tier ?? null;
+  const code: CodeCheck = input.mfaCode && hasTotp(user) && (entered || !orgId) ? await checkCode(ctx, user, input.mfaCode, { tier }) : 'absent';
   const policy = entered ? policyOf(entered.org) : NO_ORG_POLICY;
   let mfaAt: Date | null = code === 'valid' ? now : null;
   let bound = false;
   if (orgId) {
     const decision = decideEntry({ via: 'signIn', targetOrgId: orgId, policy, member: entered !== null, session: null, hasTotp: hasTotp(user), code }, now);
-    if (decision.kind === 'deny') return fail(user.id, decision.code.toLowerCase(), new AppError(decision.code, decision.message));
+    if (decision.kind === 'deny') return fail(user.id, decision.code.toLowerCase(), new AppError(decision.code, decision.message), tier);
     mfaAt = decision.mfaAt;
     bound = decision.bind;
   } else if (code === 'invalid') {
@@ -89,7 +92,7 @@ export async function signIn(
   }
   const amr = mfaAt ? ['pwd', 'otp'] : ['pwd'];
   const result = await openSession(ctx, { userId: user.id, deviceName: device.data, entered, policy, amr, mfaAt, bound });
-  await recordSecurityEvent(ctx.em, { type: 'SIGN_IN_SUCCEEDED', userId: user.id, sessionId: result.session.id, orgId: entered?.org.id ?? null, detail: { amr } }, now);
+  await recordAndCountEvent(ctx, { type: 'SIGN_IN_SUCCEEDED', userId: user.id, sessionId: result.session.id, orgId: entered?.org.id ?? null, detail: { amr } }, now, tier);
   return result;
 }
 

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { PoolStats } from '../observability/metrics.ts';
 
 /** Counters of one key, read back by `hit`. */
 export interface BucketCounts {
@@ -64,6 +65,13 @@ export class RateLimitBuckets {
   async deleteExpired(now: Date): Promise<number> {
     const result = await this.pool.query(`delete from rate_limit_buckets where expires_at <= $1`, [now]);
     return result.rowCount ?? 0;
+  }
+
+  /** How the pool is doing (metrics); null once it has ended. */
+  poolStats(): PoolStats | null {
+    if (this.pool.ended) return null;
+    const { totalCount, idleCount, waitingCount } = this.pool;
+    return { used: totalCount - idleCount, free: idleCount, pending: waitingCount, max: POOL_MAX };
   }
 
   async close(): Promise<void> {

@@ -29,7 +29,9 @@ export interface SecurityEvent {
 }
 
 /**
- * Appends to `security_events` in the caller's transaction. Raw SQL in src/db: the table is
+ * Appends to `security_events` in the caller's transaction. Services call it through
+ * recordAndCountEvent (src/observability/auth-outcomes.ts), which also counts the event in the
+ * metrics once the transaction commits. Raw SQL in src/db: the table is
  * append-only (the runtime role holds INSERT and SELECT only), so it has no entity to update.
  */
 export async function recordSecurityEvent(em: EntityManager, event: SecurityEvent, at: Date): Promise<void> {

@@ -7,6 +7,8 @@ import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { queryLimits, queryTooComplexIn } from '../limits/query-limits.ts';
 import { errorSummary, type Logger } from '../logger.ts';
+import { observationPlugin } from '../observability/graphql-plugin.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { RequestContext } from './context.ts';
 
 /** Codes of Apollo's own client-side errors, safe to show as they are. */
@@ -26,8 +28,20 @@ const UNCODED_CLIENT_ERRORS = [/provided sha does not match query/i];
 const INTERNAL: GraphQLFormattedError = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 
 /**
+ * An error the client may see as it is: a refused operation, a contract error (AppError) or one of
+ * Apollo's own client errors. Anything else is masked as INTERNAL_SERVER_ERROR and logged.
+ */
+function isExpected(error: unknown): boolean {
+  if (queryTooComplexIn(error, false) || unwrapResolverError(error) instanceof AppError) return true;
+  const e = error as { extensions?: { code?: unknown }; message?: unknown };
+  if (typeof e.extensions?.code === 'string' && CLIENT_ERROR_CODES.has(e.extensions.code)) return true;
+  return typeof e.message === 'string' && UNCODED_CLIENT_ERRORS.some((re) => re.test(e.message as string));
+}
+
+/**
  * Ends the request transaction once per operation: commit when the operation produced no error,
- * otherwise roll back, so a failing mutation never leaves a partial write.
+ * otherwise roll back, so a failing mutation never leaves a partial write. Logs each unexpected
+ * error with the request's id, scrubbed of everything the request sent (errorSummary).
  */
 function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
   return {
@@ -38,6 +52,10 @@ function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
           sawErrors = true;
           // Errors raised before the context existed (parse, validation of the token) have no transaction.
           for (const err of errors) contextValue?.tx?.noteError(unwrapResolverError(err));
+          for (const err of errors.filter((e) => !isExpected(e))) {
+            const request = contextValue?.request;
+            logger.error({ request_id: request?.id, err: errorSummary(unwrapResolverError(err), request?.inputs) }, 'unexpected error in a GraphQL operation');
+          }
         },
         async willSendResponse({ contextValue, response }) {
           const body = response.body;
@@ -46,7 +64,7 @@ function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
           try {
             await contextValue.tx.finish(ok);
           } catch (err) {
-            logger.error({ err: errorSummary(err) }, 'request transaction failed to commit');
+            logger.error({ request_id: contextValue.request.id, err: errorSummary(err, contextValue.request.inputs) }, 'request transaction failed to commit');
             if (body.kind === 'single') {
               body.singleResult.data = null;
               body.singleResult.errors = [{ message: 'Service unavailable', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
@@ -59,7 +77,7 @@ function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
   };
 }
 
-export function createApollo(schema: import('graphql').GraphQLSchema, config: Config, logger: Logger): ApolloServer<RequestContext> {
+export function createApollo(schema: import('graphql').GraphQLSchema, config: Config, logger: Logger, metrics: Metrics): ApolloServer<RequestContext> {
   const development = config.env === 'development';
   const limits = queryLimits(config.queryLimits, config.production);
   return new ApolloServer<RequestContext>({
@@ -81,11 +99,12 @@ export function createApollo(schema: import('graphql').GraphQLSchema, config: Co
       const code = formatted.extensions?.code;
       if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return { ...formatted, extensions: { code } };
       if (UNCODED_CLIENT_ERRORS.some((re) => re.test(formatted.message))) return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
-      logger.error({ err: errorSummary(original) }, 'unexpected error in a GraphQL operation');
+      // Unexpected: logged by the transaction plugin (with the request id), masked here.
       return development ? { ...INTERNAL, message: `Internal server error: ${String(errorSummary(original).message)}`, path: formatted.path } : { ...INTERNAL, path: formatted.path };
     },
     plugins: [
       transactionPlugin(logger),
+      observationPlugin(metrics, config.production),
       config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
     ],
   });

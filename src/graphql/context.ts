@@ -4,6 +4,7 @@ import { verifyAccessToken } from '../auth/tokens/verify-access-token.ts';
 import { loadLiveState } from '../db/live-state.ts';
 import { RequestTransaction, setTenant } from '../db/request-transaction.ts';
 import { AppError, unauthenticated } from '../errors.ts';
+import type { RequestRecord } from '../observability/request-log.ts';
 import { decideScope, type TenantScope } from '../tenancy/tenant-scope.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 
@@ -19,6 +20,8 @@ export interface RequestContext {
    * limits only: it never selects or widens a tenant, nor identifies anyone.
    */
   readonly clientAddress: string;
+  /** This request's log line and metrics in the making (src/observability/request-log.ts): its id, its inputs to scrub. */
+  readonly request: RequestRecord;
 }
 
 /**
@@ -27,16 +30,16 @@ export interface RequestContext {
  * session and membership live, and fix the TenantScope. `clientAddress` (the connection's peer, or
  * what a trusted proxy says it is) is carried along for rate limits and takes no part in any of
  * that. Raises AppError(UNAUTHENTICATED | SESSION_REVOKED | SESSION_EXPIRED); the transaction is
- * rolled back before it does.
+ * rolled back before it does. The scope decided here is what `request` logs (org_id, sub, sid).
  */
-export async function buildContext(app: AppServices, authorization: string | undefined, clientAddress: string): Promise<RequestContext> {
+export async function buildContext(app: AppServices, authorization: string | undefined, clientAddress: string, request: RequestRecord): Promise<RequestContext> {
   const token = parseBearer(authorization);
   const verified = token === null ? null : await verifyAccessToken(token, app.keys, { issuer: app.config.jwt.issuer, audience: app.config.jwt.audience, now: app.now() });
   const tx = new RequestTransaction(app.orm);
   try {
     if (!verified) {
       await tx.begin({ orgId: null, userId: null });
-      return { app, scope: null, tx, em: tx.em, loaders: createLoaders(tx.em), clientAddress };
+      return { app, scope: null, tx, em: tx.em, loaders: createLoaders(tx.em), clientAddress, request };
     }
     const { claims } = verified;
     const claimedOrg = claims.org_id ?? null;
@@ -46,7 +49,8 @@ export async function buildContext(app: AppServices, authorization: string | und
     const scope = decision.scope;
     // Membership gone: serve without a tenant, so RLS and the ORM filter both fail closed.
     if (scope.orgId !== claimedOrg) await setTenant(tx.em, { orgId: scope.orgId, userId: scope.userId });
-    return { app, scope, tx, em: tx.em, loaders: createLoaders(tx.em), clientAddress };
+    request.scope = scope;
+    return { app, scope, tx, em: tx.em, loaders: createLoaders(tx.em), clientAddress, request };
   } catch (err) {
     await tx.finish(false);
     throw err;

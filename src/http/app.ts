@@ -4,9 +4,12 @@ import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
 import type { AppServices } from '../app-services.ts';
 import { databaseIsReady } from '../db/health.ts';
+import { AppError } from '../errors.ts';
 import { buildContext, type RequestContext } from '../graphql/context.ts';
 import { addressSubject } from '../limits/client-address.ts';
 import { errorSummary, type Logger } from '../logger.ts';
+import { assignRequestId, observeGraphqlRequests, requestRecordOf, RequestRecord } from '../observability/request-log.ts';
+import { metricsEndpoint } from './metrics-endpoint.ts';
 
 /** Largest GraphQL request body accepted. */
 export const BODY_LIMIT = '100kb';
@@ -14,6 +17,7 @@ export const BODY_LIMIT = '100kb';
 /**
  * The HTTP surface of ../shared/API.md. The Authorization header is the only request input the
  * GraphQL context takes identity or tenant from; the client address goes to the rate limits only.
+ * Every response carries an `X-Request-Id`; every /graphql request writes one log line.
  */
 export function createHttpApp(services: AppServices, apollo: ApolloServer<RequestContext>, logger: Logger): express.Express {
   const app = express();
@@ -21,6 +25,7 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
   // X-Forwarded-For is believed only from the configured proxies (TRUST_PROXY); by default from none.
   const proxies = services.config.trustProxy;
   app.set('trust proxy', proxies.length > 0 ? [...proxies] : false);
+  app.use(assignRequestId());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -32,30 +37,52 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
   app.get('/.well-known/jwks.json', async (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300').json(await services.keys.jwks());
   });
+  app.get('/metrics', metricsEndpoint(services.metrics, services.config));
 
   const origins = services.config.corsOrigins;
   app.use(
     '/graphql',
-    cors({ origin: origins.length > 0 ? [...origins] : false, allowedHeaders: ['Authorization', 'Content-Type', 'Apollo-Require-Preflight'], maxAge: 600 }),
+    cors({ origin: origins.length > 0 ? [...origins] : false, allowedHeaders: ['Authorization', 'Content-Type', 'Apollo-Require-Preflight', 'X-Request-Id'], exposedHeaders: ['X-Request-Id'], maxAge: 600 }),
+    observeGraphqlRequests(logger, services.metrics),
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const ctx = await buildContext(services, req.headers.authorization, addressSubject(req.ip ?? req.socket.remoteAddress));
+        const record = requestRecordOf(res) ?? new RequestRecord(String(res.locals.requestId));
+        const body = req.body as { variables?: unknown; operationName?: unknown } | undefined;
+        const authorization = req.headers.authorization;
+        record.noteInputs([authorization, authorization?.replace(/^Bearer\s+/i, ''), body?.variables, body?.operationName]);
+        let ctx: RequestContext;
+        try {
+          ctx = await buildContext(services, req.headers.authorization, addressSubject(req.ip ?? req.socket.remoteAddress), record);
+        } catch (err) {
+          if (err instanceof AppError) record.noteFailure([err.code]);
+          else {
+            record.noteFailure(['INTERNAL_SERVER_ERROR']);
+            logger.error({ request_id: record.id, err: errorSummary(err, record.inputs) }, 'request context failed');
+          }
+          throw err;
+        }
         // Safety net: if Apollo never reaches willSendResponse, the transaction still ends.
-        res.once('close', () => void ctx.tx.finish(false).catch((err: unknown) => logger.error({ err: errorSummary(err) }, 'rollback failed')));
+        res.once('close', () => void ctx.tx.finish(false).catch((err: unknown) => logger.error({ request_id: record.id, err: errorSummary(err, record.inputs) }, 'rollback failed')));
         return ctx;
       },
     }),
   );
 
   const bodyErrors: ErrorRequestHandler = (err: { type?: string; status?: number }, _req, res, next) => {
-    if (err.type === 'entity.too.large') return void res.status(413).json({ errors: [{ message: 'Request body too large', extensions: { code: 'BAD_REQUEST' } }] });
-    if (err.type === 'entity.parse.failed') return void res.status(400).json({ errors: [{ message: 'Malformed JSON body', extensions: { code: 'BAD_REQUEST' } }] });
-    if (err.status && err.status < 500) return void res.status(err.status).json({ errors: [{ message: 'Bad request', extensions: { code: 'BAD_REQUEST' } }] });
+    const refuse = (status: number, message: string) => {
+      requestRecordOf(res)?.noteFailure(['BAD_REQUEST']);
+      res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+    };
+    if (err.type === 'entity.too.large') return void refuse(413, 'Request body too large');
+    if (err.type === 'entity.parse.failed') return void refuse(400, 'Malformed JSON body');
+    if (err.status && err.status < 500) return void refuse(err.status, 'Bad request');
     next(err);
   };
   const lastResort: ErrorRequestHandler = (err, _req, res, _next) => {
-    logger.error({ err: errorSummary(err) }, 'unhandled HTTP error');
+    const record = requestRecordOf(res);
+    record?.noteFailure(['INTERNAL_SERVER_ERROR']);
+    logger.error({ request_id: res.locals.requestId, err: errorSummary(err, record?.inputs) }, 'unhandled HTTP error');
     res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   };
   app.use(bodyErrors, lastResort);

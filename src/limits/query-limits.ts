@@ -3,9 +3,15 @@ import { GraphQLError, type ParseOptions, type ValidationContext, type Validatio
 import type { QueryLimits } from '../config.ts';
 import { AppError, ErrorCode } from '../errors.ts';
 
+/** Which limit refused an operation (the metrics label). */
+export type QueryLimitKind = 'depth' | 'cost' | 'alias' | 'directive' | 'token';
+
 /** The error every refused operation gets (before any resolver runs). */
 export class QueryTooComplex extends AppError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly limit: QueryLimitKind,
+  ) {
     super(ErrorCode.QUERY_TOO_COMPLEX, message);
   }
 }
@@ -30,10 +36,10 @@ export interface QueryLimitWiring {
  */
 export function queryLimits(limits: QueryLimits, production: boolean): QueryLimitWiring {
   const report =
-    (what: string) =>
+    (what: QueryLimitKind) =>
     (ctx: ValidationContext | null, err: GraphQLError): void =>
-      ctx?.reportError(new QueryTooComplex(`Query too complex: ${production ? `${what} limit exceeded` : err.message.replace(/^Syntax Error: /, '')}`));
-  const common = (what: string) => ({ exposeLimits: true, propagateOnRejection: false, onReject: [report(what)] });
+      ctx?.reportError(new QueryTooComplex(`Query too complex: ${production ? `${what} limit exceeded` : err.message.replace(/^Syntax Error: /, '')}`, what));
+  const common = (what: QueryLimitKind) => ({ exposeLimits: true, propagateOnRejection: false, onReject: [report(what)] });
   const armor = new ApolloArmor({
     maxDepth: { n: limits.depth, ignoreIntrospection: true, ...common('depth') },
     costLimit: { maxCost: limits.cost, ignoreIntrospection: true, ...common('cost') },
@@ -59,6 +65,6 @@ export function queryTooComplexIn(error: unknown, production: boolean): QueryToo
   const cause = error instanceof GraphQLError ? error.originalError : undefined;
   if (cause instanceof QueryTooComplex) return cause;
   const tokens = cause instanceof GraphQLError ? TOKEN_LIMIT.exec(cause.message) : null;
-  if (tokens) return new QueryTooComplex(`Query too complex: ${production ? 'token limit exceeded' : `more than ${tokens[1]} tokens`}`);
+  if (tokens) return new QueryTooComplex(`Query too complex: ${production ? 'token limit exceeded' : `more than ${tokens[1]} tokens`}`, 'token');
   return null;
 }

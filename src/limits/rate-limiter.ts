@@ -2,6 +2,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import type { RateLimitBuckets } from '../db/rate-limit-buckets.ts';
 import { AppError, ErrorCode } from '../errors.ts';
 import { errorSummary, type Logger } from '../logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { decideRateLimit, rateWindow, type RateLimit, type RateLimitRule } from './decide-rate-limit.ts';
 
 /** How often one instance deletes expired counters (on the next attempt after this long). */
@@ -28,6 +29,7 @@ export class RateLimiter {
     kek: Buffer,
     private readonly now: () => Date,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {
     this.keyMac = Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), KEY_INFO, 32));
   }
@@ -43,16 +45,17 @@ export class RateLimiter {
   /** Counts one attempt under each rule (all of them, even when the first is already over); RATE_LIMITED if any is over. */
   async consumeAll(attempts: readonly (readonly [RateLimitRule, string])[]): Promise<void> {
     const now = this.now();
-    const decisions = await Promise.all(
+    const denied = await Promise.all(
       attempts.map(async ([rule, subject]) => {
         const limit = this.rules[rule];
         const window = rateWindow(limit, now);
         const counts = await this.buckets.hit(this.key(rule, subject), window.start, window.previousStart, window.expiresAt);
-        return decideRateLimit({ ...counts, elapsedMs: window.elapsedMs }, limit);
+        return decideRateLimit({ ...counts, elapsedMs: window.elapsedMs }, limit).kind === 'deny';
       }),
     );
     this.cleanUpIfDue(now);
-    if (decisions.some((d) => d.kind === 'deny')) throw rateLimited();
+    attempts.forEach(([rule], i) => void (denied[i] && this.metrics.countRateLimited(rule)));
+    if (denied.includes(true)) throw rateLimited();
   }
 
   /** Waits for a running cleanup (before the pool closes). */

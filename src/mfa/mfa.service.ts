@@ -2,9 +2,11 @@ import { LockMode } from '@mikro-orm/core';
 import { DeviceSession } from '../auth/device-session.entity.ts';
 import { User } from '../auth/user.entity.ts';
 import { open, seal } from '../crypto/envelope.ts';
-import { countRecentEvents, recordSecurityEvent } from '../db/security-events.ts';
+import { countRecentEvents } from '../db/security-events.ts';
 import { AppError, badInput, ErrorCode } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
+import { recordAndCountEvent } from '../observability/auth-outcomes.ts';
+import type { Tier } from '../organizations/organization.entity.ts';
 import type { CodeCheck } from '../policy/decide-entry.ts';
 import { requireSignedIn } from '../tenancy/require.ts';
 import { acceptedStep, newTotpSecret } from './totp.ts';
@@ -26,9 +28,9 @@ export function hasTotp(user: User): boolean {
  * Raises RATE_LIMITED when the client address has made too many MFA attempts (every call counts,
  * in the shared counters) or after MFA_MAX_FAILURES failures of this user in MFA_WINDOW_MS. A
  * failure is recorded as MFA_FAILED; the caller must let that event commit (tx.commitDespite) when
- * it raises.
+ * it raises. `tier`: of the org the code is for (metrics), when there is one.
  */
-export async function checkCode(ctx: RequestContext, user: User, code: string, opts: { pending?: boolean; orgId?: string | null } = {}): Promise<CodeCheck> {
+export async function checkCode(ctx: RequestContext, user: User, code: string, opts: { pending?: boolean; tier?: Tier | null } = {}): Promise<CodeCheck> {
   // Before the row lock: a refused attempt neither waits for nor holds the user's lock.
   await ctx.app.rateLimiter.consume('mfaPerAddress', ctx.clientAddress);
   await ctx.em.refresh(user, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -36,17 +38,19 @@ export async function checkCode(ctx: RequestContext, user: User, code: string, o
   if (!sealed) return 'absent';
   const now = ctx.app.now();
   if ((await countRecentEvents(ctx.em, user.id, 'MFA_FAILED', new Date(now.getTime() - MFA_WINDOW_MS))) >= MFA_MAX_FAILURES) {
+    ctx.app.metrics.countRateLimited('mfaPerUser');
     throw new AppError(ErrorCode.RATE_LIMITED, 'Too many MFA attempts: try again later');
   }
   const secret = open(ctx.app.config.kek, sealed, opts.pending ? pendingContext(user.id) : secretContext(user.id)).toString('utf8');
   const step = acceptedStep(secret, code, now, user.totpLastStep ?? null);
   const sessionId = ctx.scope?.sessionId ?? null;
+  const detail = opts.pending ? { enrollment: true } : {};
   if (step === null) {
-    await recordSecurityEvent(ctx.em, { type: 'MFA_FAILED', userId: user.id, sessionId, orgId: null, detail: opts.pending ? { enrollment: true } : {} }, now);
+    await recordAndCountEvent(ctx, { type: 'MFA_FAILED', userId: user.id, sessionId, orgId: null, detail }, now, opts.tier ?? null);
     return 'invalid';
   }
   user.totpLastStep = step;
-  await recordSecurityEvent(ctx.em, { type: 'MFA_PASSED', userId: user.id, sessionId, orgId: null, detail: opts.pending ? { enrollment: true } : {} }, now);
+  await recordAndCountEvent(ctx, { type: 'MFA_PASSED', userId: user.id, sessionId, orgId: null, detail }, now, opts.tier ?? null);
   return 'valid';
 }
 
@@ -78,7 +82,7 @@ export async function confirmTotpEnrollment(ctx: RequestContext, code: string): 
   user.totpEnabledAt = now;
   const session = await ctx.em.findOneOrFail(DeviceSession, { id: scope.sessionId });
   markMfaPassed(session, now);
-  await recordSecurityEvent(ctx.em, { type: 'MFA_ENROLLED', userId: user.id, sessionId: session.id, orgId: null }, now);
+  await recordAndCountEvent(ctx, { type: 'MFA_ENROLLED', userId: user.id, sessionId: session.id, orgId: null }, now, null);
   await ctx.em.flush();
   return user;
 }

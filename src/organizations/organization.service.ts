@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { User } from '../auth/user.entity.ts';
 import { hashToken, newOpaqueToken } from '../crypto/tokens.ts';
 import { listMembershipsOfUser, withTenant } from '../db/tenant-switch.ts';
-import { recordSecurityEvent } from '../db/security-events.ts';
 import { ensureSigningKey, rotateSigningKey } from '../auth/keys/key-ring.ts';
 import { checkPolicyUpdate, resolvePolicy, TIER_FLOORS, type PolicyOverrides } from '../policy/session-policy.ts';
 import { badInput, forbidden, notFound } from '../errors.ts';
 import { endSessionsBoundTo } from '../sessions/session.service.ts';
 import type { RequestContext } from '../graphql/context.ts';
+import { recordAndCountEvent } from '../observability/auth-outcomes.ts';
 import { requireSignedIn, requireTenant } from '../tenancy/require.ts';
 import { storableText } from '../validation.ts';
 import { Invitation } from './invitation.entity.ts';
@@ -121,7 +121,8 @@ export async function removeMember(ctx: RequestContext, userId: string): Promise
   if (target.role === 'OWNER' && (await ctx.em.count(Membership, { role: 'OWNER' })) <= 1) throw badInput('Cannot remove the last owner');
   await ctx.em.remove(target).flush();
   const ended = await endSessionsBoundTo(ctx, scope.orgId, userId);
-  await recordSecurityEvent(ctx.em, { type: 'MEMBER_REMOVED', userId, sessionId: null, orgId: scope.orgId, detail: { by: scope.userId, role: target.role, boundSessionsEnded: ended } }, ctx.app.now());
+  const detail = { by: scope.userId, role: target.role, boundSessionsEnded: ended };
+  await recordAndCountEvent(ctx, { type: 'MEMBER_REMOVED', userId, sessionId: null, orgId: scope.orgId, detail }, ctx.app.now(), scope.tier);
   return true;
 }
 
@@ -137,7 +138,7 @@ export async function updateSessionPolicy(ctx: RequestContext, input: PolicyOver
   const now = ctx.app.now();
   org.policyOverrides = result.overrides;
   if (result.policy.dedicatedSigningKey) await ensureSigningKey(ctx.em, ctx.app.config.kek, org.id, now);
-  await recordSecurityEvent(ctx.em, { type: 'SESSION_POLICY_UPDATED', userId: scope.userId, sessionId: scope.sessionId, orgId: org.id, detail: { overrides: result.overrides } }, now);
+  await recordAndCountEvent(ctx, { type: 'SESSION_POLICY_UPDATED', userId: scope.userId, sessionId: scope.sessionId, orgId: org.id, detail: { overrides: result.overrides } }, now, org.tier);
   await ctx.em.flush();
   return org;
 }
@@ -153,7 +154,7 @@ export async function raiseOrganizationTier(ctx: RequestContext, tier: Tier): Pr
   const from = org.tier;
   org.tier = tier;
   if (resolvePolicy(tier, org.policyOverrides).dedicatedSigningKey) await ensureSigningKey(ctx.em, ctx.app.config.kek, org.id, now);
-  await recordSecurityEvent(ctx.em, { type: 'ORGANIZATION_TIER_RAISED', userId: scope.userId, sessionId: scope.sessionId, orgId: org.id, detail: { from, to: tier } }, now);
+  await recordAndCountEvent(ctx, { type: 'ORGANIZATION_TIER_RAISED', userId: scope.userId, sessionId: scope.sessionId, orgId: org.id, detail: { from, to: tier } }, now, tier);
   await ctx.em.flush();
   return org;
 }
@@ -176,6 +177,6 @@ export async function rotateOrganizationSigningKey(ctx: RequestContext): Promise
   const { retired, active } = await rotateSigningKey(ctx.em, ctx.app.config.kek, org.id, verifySeconds, now);
   const keys = ctx.app.keys;
   if (retired) ctx.tx.afterCommit(() => keys.noteRetired(retired, now, new Date(now.getTime() + verifySeconds * 1000)));
-  await recordSecurityEvent(ctx.em, { type: 'SIGNING_KEY_ROTATED', userId: scope.userId, sessionId: scope.sessionId, orgId: org.id, detail: { retired, active } }, now);
+  await recordAndCountEvent(ctx, { type: 'SIGNING_KEY_ROTATED', userId: scope.userId, sessionId: scope.sessionId, orgId: org.id, detail: { retired, active } }, now, org.tier);
   return active;
 }

@@ -6,11 +6,12 @@ import { hashToken, newOpaqueToken, REFRESH_TOKEN_PATTERN, successorToken } from
 import { advisoryXactLock } from '../db/locks.ts';
 import { revokeSessions } from '../db/sessions.ts';
 import { setTenant } from '../db/request-transaction.ts';
-import { recordSecurityEvent, type SecurityEventType } from '../db/security-events.ts';
+import type { SecurityEventType } from '../db/security-events.ts';
 import { findOwnMembership } from '../db/tenant-switch.ts';
 import { AppError, ErrorCode, forbidden, notFound } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
 import { parseId } from '../graphql/ids.ts';
+import { countRefreshOutcome, recordAndCountEvent } from '../observability/auth-outcomes.ts';
 import { Membership, type Role } from '../organizations/membership.entity.ts';
 import { Organization } from '../organizations/organization.entity.ts';
 import { canRemoveMember } from '../organizations/roles.ts';
@@ -163,10 +164,12 @@ const invalidRefreshToken = () => new AppError(ErrorCode.UNAUTHENTICATED, 'Inval
  */
 export async function refreshSession(ctx: RequestContext, presented: string): Promise<AuthPayload> {
   await ctx.app.rateLimiter.consume('refreshPerAddress', ctx.clientAddress);
-  if (!REFRESH_TOKEN_PATTERN.test(presented)) throw invalidRefreshToken();
-  const seen = await ctx.em.findOne(RefreshToken, { tokenHash: hashToken(presented) });
+  const seen = REFRESH_TOKEN_PATTERN.test(presented) ? await ctx.em.findOne(RefreshToken, { tokenHash: hashToken(presented) }) : null;
   const owner = seen ? await ctx.em.findOne(DeviceSession, { id: seen.sessionId }) : null;
-  if (!seen || !owner) throw invalidRefreshToken();
+  if (!seen || !owner) {
+    countRefreshOutcome(ctx, 'invalid', null);
+    throw invalidRefreshToken();
+  }
   // Per family, before the user's lock: a flood on one family neither waits for nor holds it.
   await ctx.app.rateLimiter.consume('refreshPerSession', owner.id);
   await lockUser(ctx, owner.userId);
@@ -174,7 +177,9 @@ export async function refreshSession(ctx: RequestContext, presented: string): Pr
   const token = await ctx.em.refreshOrFail(seen);
   const session = await ctx.em.refreshOrFail(owner);
   const now = ctx.app.now();
-  if (!session.revokedAt) await tightenToEnteredOrgs(ctx, session, now);
+  const enteredOrgs = session.revokedAt ? [] : await tightenToEnteredOrgs(ctx, session, now);
+  // Metrics only: the tier of the org the session was serving, when it was read.
+  const activeTier = enteredOrgs.find((org) => org.id === session.activeOrgId)?.tier ?? null;
   const next = successorToken(ctx.app.config.kek, presented);
   const successor = token.rotatedAt ? await ctx.em.findOne(RefreshToken, { parentId: token.id, sessionId: session.id }) : null;
   // A refresh's successor is derived from the presented token (a retry hands out that same token); a switch's is random.
@@ -189,18 +194,22 @@ export async function refreshSession(ctx: RequestContext, presented: string): Pr
   );
   switch (decision.kind) {
     case 'revoked':
+      countRefreshOutcome(ctx, 'revoked', activeTier);
       throw new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked');
     case 'expired':
+      countRefreshOutcome(ctx, 'expired', activeTier);
       throw new AppError(ErrorCode.SESSION_EXPIRED, 'Session expired');
     case 'superseded':
+      countRefreshOutcome(ctx, 'superseded', activeTier);
       throw new AppError(ErrorCode.UNAUTHENTICATED, 'Refresh token superseded by an organization switch');
     case 'reuse': {
       const revoked = await revokeWhere(ctx, { userId: session.userId }, 'REFRESH_TOKEN_REUSED', now);
       await setTenant(ctx.em, { orgId: null, userId: session.userId });
-      await recordSecurityEvent(
-        ctx.em,
+      await recordAndCountEvent(
+        ctx,
         { type: 'REFRESH_TOKEN_REUSED', userId: session.userId, sessionId: session.id, orgId: null, detail: { sessionsRevoked: revoked, enteredOrgIds: session.enteredOrgIds } },
         now,
+        activeTier,
       );
       throw ctx.tx.commitDespite(new AppError(ErrorCode.REFRESH_TOKEN_REUSED, 'Refresh token reused: every session of this account has been signed out'));
     }
@@ -218,19 +227,21 @@ export async function refreshSession(ctx: RequestContext, presented: string): Pr
   session.lastUsedAt = now;
   const entered = await activeOrgOf(ctx, session, now);
   await ctx.em.flush();
+  countRefreshOutcome(ctx, decision.kind === 'rotate' ? 'rotated' : 'retried', entered?.org.tier ?? null);
   return payload(ctx, session, entered, next, now);
 }
 
 /**
  * Strictest wins, and keeps winning: the session's policy is tightened by the current policy of every
  * org it has entered (an org that tightened its policy since reaches its sessions at their next
- * refresh). The ends only ever move earlier.
+ * refresh). The ends only ever move earlier. Returns those orgs (the ones the user still belongs to).
  */
-async function tightenToEnteredOrgs(ctx: RequestContext, session: DeviceSession, now: Date): Promise<void> {
-  if (session.enteredOrgIds.length === 0) return;
+async function tightenToEnteredOrgs(ctx: RequestContext, session: DeviceSession, now: Date): Promise<Organization[]> {
+  if (session.enteredOrgIds.length === 0) return [];
   await setTenant(ctx.em, { orgId: null, userId: session.userId }); // RLS: the orgs the user still belongs to
   const orgs = await ctx.em.find(Organization, { id: { $in: session.enteredOrgIds } });
   applyPolicy(session, strictestPolicy([session.policy, ...orgs.map(policyOf)]), now);
+  return orgs;
 }
 
 /** Sets the session's policy (already the strictest) and pulls its ends in to match. */
@@ -283,7 +294,7 @@ async function revokeOwn(ctx: RequestContext, where: Record<string, unknown>, re
   await lockUser(ctx, scope.userId);
   // Sessions already past their end are over: not revoked again, not counted.
   const count = await revokeWhere(ctx, { ...where, userId: scope.userId, expiresAt: { $gt: now }, idleExpiresAt: { $gt: now } }, reason, now);
-  if (count > 0) await recordSecurityEvent(ctx.em, { type, userId: scope.userId, sessionId: scope.sessionId, orgId: scope.orgId, detail: { count, ...where } }, now);
+  if (count > 0) await recordAndCountEvent(ctx, { type, userId: scope.userId, sessionId: scope.sessionId, orgId: scope.orgId, detail: { count, ...where } }, now, scope.tier);
   return count;
 }
 
@@ -319,7 +330,7 @@ export async function revokeMemberSessions(ctx: RequestContext, rawUserId: strin
   const now = ctx.app.now();
   await lockUser(ctx, userId);
   const count = await revokeWhere(ctx, { userId, enteredOrgIds: { $contains: [scope.orgId] } }, 'REVOKED_BY_ADMIN', now);
-  await recordSecurityEvent(ctx.em, { type: 'MEMBER_SESSIONS_REVOKED', userId, sessionId: null, orgId: scope.orgId, detail: { count, by: scope.userId } }, now);
+  await recordAndCountEvent(ctx, { type: 'MEMBER_SESSIONS_REVOKED', userId, sessionId: null, orgId: scope.orgId, detail: { count, by: scope.userId } }, now, scope.tier);
   return count;
 }
 
@@ -349,7 +360,7 @@ export async function switchOrganization(ctx: RequestContext, rawOrgId: string, 
   const user = await ctx.em.findOneOrFail(User, { id: scope.userId });
   const entered = await membershipIn(ctx, targetOrgId, scope.userId);
   const now = ctx.app.now();
-  const code: CodeCheck = mfaCode && entered && hasTotp(user) ? await checkCode(ctx, user, mfaCode) : 'absent';
+  const code: CodeCheck = mfaCode && entered && hasTotp(user) ? await checkCode(ctx, user, mfaCode, { tier: entered.org.tier }) : 'absent';
   const decision = decideEntry(
     {
       via: 'switch',
@@ -383,10 +394,11 @@ export async function switchOrganization(ctx: RequestContext, rawOrgId: string, 
   session.idleExpiresAt = idleEnd(now, session.policy, session.expiresAt);
   const refreshToken = newOpaqueToken('ort');
   ctx.em.persist(newTokenRow(ctx, session, refreshToken, live?.id ?? null, now));
-  await recordSecurityEvent(
-    ctx.em,
+  await recordAndCountEvent(
+    ctx,
     { type: 'ORGANIZATION_SWITCHED', userId: scope.userId, sessionId: session.id, orgId: entered.org.id, detail: { from: scope.orgId, mfa: code === 'valid' } },
     now,
+    entered.org.tier,
   );
   await ctx.em.flush();
   return payload(ctx, session, entered, refreshToken, now);

@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createDatabaseIfMissing } from '../../src/db/embedded.ts';
 import { provisionDatabase } from '../../src/db/provision.ts';
 import type { SchemaOptions } from '../../src/graphql/schema.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 
 export interface GqlResult<T = any> {
@@ -67,6 +67,8 @@ export interface TestApiOptions {
   readonly env?: Record<string, string>;
   readonly now?: () => Date;
   readonly schema?: SchemaOptions;
+  /** The server's logger (default: LOG_LEVEL, silent in tests). test/api/logs.test.ts captures one. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -90,7 +92,7 @@ export async function startTestApi(opts: TestApiOptions = {}): Promise<TestApi> 
   const server = await startServer({
     config,
     appDatabaseUrl: db.appUrl,
-    logger: createLogger(config.logLevel),
+    logger: opts.logger ?? createLogger(config.logLevel),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.schema ? { schema: opts.schema } : {}),
   });

@@ -1,0 +1,29 @@
+import { recordSecurityEvent, type SecurityEvent } from '../db/security-events.ts';
+import type { RequestContext } from '../graphql/context.ts';
+import type { Tier } from '../organizations/organization.entity.ts';
+import type { RefreshOutcome } from './metrics.ts';
+
+/**
+ * Records a security event in the request transaction (src/db/security-events.ts) and counts it in
+ * the metrics (Metrics.countSecurityEvent) once that transaction commits, so the counters agree
+ * with `security_events`: a failed sign-in's event commits although the call fails
+ * (tx.commitDespite), so it is counted; an operation that rolls back leaves neither a row nor a
+ * count. `tier` is that of the org the event is about (the one signed into, switched to, or acted
+ * in), null when there is none.
+ */
+export async function recordAndCountEvent(ctx: RequestContext, event: SecurityEvent, at: Date, tier: Tier | null): Promise<void> {
+  await recordSecurityEvent(ctx.em, event, at);
+  const metrics = ctx.app.metrics;
+  ctx.tx.afterCommit(() => metrics.countSecurityEvent(event, tier));
+}
+
+/**
+ * A refreshSession outcome that writes no security event. A refresh that issues tokens counts when
+ * it commits (a failed commit issued nothing); a refusal counts at once (its transaction rolls back,
+ * but the refusal happened).
+ */
+export function countRefreshOutcome(ctx: RequestContext, outcome: Exclude<RefreshOutcome, 'reuse_detected'>, tier: Tier | null): void {
+  const metrics = ctx.app.metrics;
+  if (outcome === 'rotated' || outcome === 'retried') ctx.tx.afterCommit(() => metrics.countRefresh(outcome, tier));
+  else metrics.countRefresh(outcome, tier);
+}
