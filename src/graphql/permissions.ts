@@ -59,7 +59,7 @@ const tenantAdmin = and(isSignedIn, isMember, hasRole('ADMIN'));
 
 /**
  * Every field of the schema has an explicit rule; anything missing falls back to deny.
- * test/graphql/permissions.test.ts fails when a root field has no entry here.
+ * test/isolation/prover.test.ts fails when a root field or an object type has no entry here.
  */
 export const rules = {
   Query: {

@@ -20,14 +20,47 @@ export type TenantSnapshot = Record<string, string[]>;
 
 /**
  * Every row an organization owns, read as the owner (bypassing RLS, so nothing is hidden): the
- * `organizations` row itself plus the rows of every table with an `org_id` column. The row text
- * (`t::text`) covers every column, so any change to any value shows up as a difference.
+ * `organizations` row itself, the rows of every table with an `org_id` column, and the rows of any
+ * other table whose foreign key names the org (a dedicated signing key). The row text (`t::text`)
+ * covers every column, so any change to any value shows up as a difference. With `userIds`, the
+ * tenant's accounts as well (see snapshotAccounts).
  */
-export async function snapshotTenant(db: TestDatabase, orgId: string): Promise<TenantSnapshot> {
+export async function snapshotTenant(db: TestDatabase, orgId: string, opts: { readonly userIds?: readonly string[] } = {}): Promise<TenantSnapshot> {
   const snapshot: TenantSnapshot = {};
   snapshot.organizations = await rowTexts(db, 'organizations', 'id', orgId);
   for (const table of await tenantTables(db)) snapshot[table] = await rowTexts(db, table, 'org_id', orgId);
+  for (const { table, column } of await orgReferences(db)) snapshot[`${table} by ${column}`] = await rowTexts(db, table, column, orgId);
+  if (opts.userIds) Object.assign(snapshot, await snapshotAccounts(db, opts.userIds));
   return snapshot;
+}
+
+/** Single-column foreign keys to organizations(id) from tables without org_id (those are covered by org_id). */
+async function orgReferences(db: TestDatabase): Promise<{ table: string; column: string }[]> {
+  return db.sql<{ table: string; column: string }>(
+    `select t.relname as table, a.attname as column
+       from pg_constraint c
+       join pg_class t on t.oid = c.conrelid
+       join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
+      where c.contype = 'f' and c.confrelid = 'organizations'::regclass and cardinality(c.conkey) = 1 and a.attname <> 'org_id'
+        and t.relnamespace = current_schema()::regnamespace
+      order by 1, 2`,
+  );
+}
+
+/**
+ * The identity rows of `userIds`, which have no org_id: the users, their device sessions, those
+ * sessions' refresh tokens, and the users' security events (those without an org included).
+ */
+export async function snapshotAccounts(db: TestDatabase, userIds: readonly string[]): Promise<TenantSnapshot> {
+  const texts = async (sql: string) => (await db.sql<{ row: string }>(sql, [userIds])).map((r) => r.row);
+  return {
+    users: await texts(`select t::text as row from users t where t.id = any($1::uuid[]) order by 1`),
+    device_sessions: await texts(`select t::text as row from device_sessions t where t.user_id = any($1::uuid[]) order by 1`),
+    refresh_tokens: await texts(
+      `select t::text as row from refresh_tokens t join device_sessions s on s.id = t.session_id where s.user_id = any($1::uuid[]) order by 1`,
+    ),
+    'security_events by user_id': await texts(`select t::text as row from security_events t where t.user_id = any($1::uuid[]) order by 1`),
+  };
 }
 
 async function rowTexts(db: TestDatabase, table: string, column: string, orgId: string): Promise<string[]> {
