@@ -73,6 +73,48 @@ describe('test mode (development defaults)', () => {
     }
   });
 
+  test('a batch (a JSON array of operations) → 400 BAD_REQUEST, none of it runs, and its request transaction is released', async () => {
+    const t = await createTenant(api, 'batch');
+    const names = [`batch ${randomUUID()}`, `batch ${randomUUID()}`];
+    const batch = names.map((n) => ({ query: `mutation($n: String!) { createProject(name: $n) { id } }`, variables: { n } }));
+    // Apollo builds the context (verify, BEGIN) before it looks at the body's shape: more refused
+    // batches than the pool has connections show that each one's transaction is given back.
+    for (let i = 0; i < api.config.dbPoolMax + 2; i++) {
+      const r = await postJson(api, batch, { authorization: `Bearer ${t.token}` });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(json(r).errors?.[0]?.extensions?.code, 'BAD_REQUEST', r.text);
+    }
+    const single = await postJson(api, [{ query: '{ __typename }' }]);
+    assert.equal(single.status, 400, `a batch of one: ${single.text}`);
+    assert.deepEqual(await api.db.sql(`select name from projects where name = any($1)`, [names]), []);
+    const viewer = json(await postJson(api, { query: '{ viewer { user { id } } }' }, { authorization: `Bearer ${t.token}` }));
+    assert.equal(viewer.data?.viewer.user.id, t.userId, JSON.stringify(viewer));
+  });
+
+  test('a query that is not a string, or a body of the wrong shape → 400 BAD_REQUEST', async () => {
+    const bodies: unknown[] = [
+      { query: 1 },
+      { query: true },
+      { query: ['{ __typename }'] },
+      { query: { kind: 'Document', definitions: [] } },
+      { query: null },
+      {},
+      { query: '{ __typename }', variables: '{}' },
+      { query: '{ __typename }', variables: [1] },
+      { query: '{ __typename }', operationName: 1 },
+      { query: '{ __typename }', extensions: 'x' },
+      '"{ __typename }"',
+      '42',
+      'null',
+    ];
+    const wrong: string[] = [];
+    for (const body of bodies) {
+      const r = await postJson(api, body);
+      if (r.status !== 400 || json(r).errors?.[0]?.extensions?.code !== 'BAD_REQUEST') wrong.push(`${JSON.stringify(body)} → ${r.status} ${r.text.slice(0, 120)}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+
   test('a body over 100 kB → 413, one just under is served', async () => {
     const big = await postJson(api, { query: '{ __typename }', variables: { pad: 'x'.repeat(101 * 1024) } });
     assert.equal(big.status, 413, big.text);

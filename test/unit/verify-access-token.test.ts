@@ -9,6 +9,7 @@ import { signAccessToken } from '../../src/auth/tokens/sign-access-token.ts';
 import { verifyAccessToken } from '../../src/auth/tokens/verify-access-token.ts';
 import { seal } from '../../src/crypto/envelope.ts';
 import { AppError } from '../../src/errors.ts';
+import { sameSignatureOtherText } from '../support/tokens.ts';
 
 /* The RFC 8725 (JWT BCP) and RFC 9068 (JWT access tokens) attack table, on a frozen clock. */
 
@@ -217,6 +218,9 @@ describe('verifyAccessToken refuses with UNAUTHENTICATED', () => {
     ['four segments', () => 'a.b.c.d'],
     ['non-base64 segments', () => '!!!.@@@.###'],
     ['header that is not JSON', () => `${b64('not json')}.${b64(payload())}.AAAA`],
+    // The same signature bytes written another way (RFC 7515 section 2, RFC 4648 section 3.5): one token, one string.
+    ['a valid token with = padding after the signature', async () => `${await forge(header(), payload())}==`],
+    ['a valid token whose last character has non-zero unused bits', async () => sameSignatureOtherText(await forge(header(), payload()))],
   ];
   for (const [name, make] of cases) {
     test(name, async () => {

@@ -10,6 +10,8 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 const MAX_TOKEN_LENGTH = 4096;
 /** Header parameters that would let a token name its own key (RFC 8725 section 3.10). */
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256'] as const;
+/** JWS compact serialization (RFC 7515 section 7.1): three base64url segments, unpadded (section 2). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export interface VerifyOptions {
   readonly issuer: string;
@@ -31,7 +33,7 @@ export interface VerifiedAccessToken {
 }
 
 export async function verifyAccessToken(token: string, keys: KeyRing, opts: VerifyOptions): Promise<VerifiedAccessToken> {
-  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw invalid();
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH || !isCanonicalCompactJws(token)) throw invalid();
   let header: JWTHeaderParameters;
   try {
     header = decodeProtectedHeader(token) as JWTHeaderParameters;
@@ -61,6 +63,18 @@ export async function verifyAccessToken(token: string, keys: KeyRing, opts: Veri
     if (err instanceof errors.JWTExpired) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Access token expired');
     throw invalid(); // any other failure (malformed JSON, bad encoding) also fails closed
   }
+}
+
+/**
+ * The compact form, with the signature in canonical base64url (RFC 4648 section 3.5): the decoder jose
+ * uses accepts `=` padding and non-zero unused bits, so one signature could otherwise be written in
+ * several ways and a token would not be one string. The header and payload need no such check: their
+ * text as sent is what the signature covers.
+ */
+function isCanonicalCompactJws(token: string): boolean {
+  if (!COMPACT_JWS.test(token)) return false;
+  const signature = token.slice(token.lastIndexOf('.') + 1);
+  return Buffer.from(signature, 'base64url').toString('base64url') === signature;
 }
 
 function invalid(): AppError {
