@@ -78,7 +78,7 @@ export async function signIn(
   const entered = orgId ? await membershipIn(ctx, orgId, user.id) : null;
   if (!orgId) await setTenant(ctx.em, { orgId: null, userId: user.id });
   const tier = entered?.org.tier ?? null;
-  const code: CodeCheck = input.mfaCode && hasTotp(user) && (entered || !orgId) ? await checkCode(ctx, user, input.mfaCode, { tier }) : 'absent';
+  const code: CodeCheck = input.mfaCode && hasTotp(user) && (entered || !orgId) ? await checkCode(ctx, user, input.mfaCode, { tier, orgId: entered?.org.id ?? null }) : 'absent';
   const policy = entered ? policyOf(entered.org) : NO_ORG_POLICY;
   let mfaAt: Date | null = code === 'valid' ? now : null;
   let bound = false;

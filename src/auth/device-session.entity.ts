@@ -1,7 +1,7 @@
 import { EntitySchema } from '@mikro-orm/core';
 import type { SessionPolicy } from '../policy/session-policy.ts';
 
-export type RevokeReason = 'SIGN_OUT' | 'REVOKED' | 'REVOKED_ALL' | 'REVOKED_BY_ADMIN' | 'REFRESH_TOKEN_REUSED' | 'MEMBER_REMOVED';
+export type RevokeReason = 'SIGN_OUT' | 'REVOKED' | 'REVOKED_ALL' | 'REVOKED_BY_ADMIN' | 'REVOKED_BY_OPERATOR' | 'REFRESH_TOKEN_REUSED' | 'MEMBER_REMOVED';
 
 /** One device's sign-in: the refresh-token family and the `sid` of its access tokens. */
 export class DeviceSession {

@@ -34,6 +34,7 @@ export class RequestTransaction {
   private readonly committing = new WeakSet<Error>();
   private failed = false;
   private readonly committed: (() => void)[] = [];
+  private readonly finished: (() => Promise<void>)[] = [];
 
   constructor(orm: MikroORM) {
     this.em = orm.em.fork({ clear: true, useContext: false });
@@ -77,6 +78,16 @@ export class RequestTransaction {
     this.committed.push(fn);
   }
 
+  /**
+   * Runs `fn` once the transaction has ended, committed or rolled back, and its connection is back in
+   * the pool: work that must persist whatever the operation's outcome, in a transaction of its own
+   * (a cross-tenant attempt's security event). `fn` handles its own errors: one that escapes is
+   * dropped, so it can never change the response.
+   */
+  afterFinish(fn: () => Promise<void>): void {
+    this.finished.push(fn);
+  }
+
   /** Commits (flushing pending changes) or rolls back; idempotent. A failed commit rolls back and rethrows. */
   async finish(commit: boolean): Promise<void> {
     if (this.state !== 'open') {
@@ -84,6 +95,14 @@ export class RequestTransaction {
       return;
     }
     this.state = 'done';
+    try {
+      await this.end(commit);
+    } finally {
+      await this.runFinished();
+    }
+  }
+
+  private async end(commit: boolean): Promise<void> {
     if (!commit) {
       await this.em.rollback();
       return;
@@ -95,5 +114,10 @@ export class RequestTransaction {
       throw err;
     }
     for (const fn of this.committed) fn();
+  }
+
+  private async runFinished(): Promise<void> {
+    const hooks = this.finished.splice(0);
+    for (const fn of hooks) await fn().catch(() => undefined);
   }
 }

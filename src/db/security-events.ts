@@ -1,5 +1,28 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
+import { setTenant } from './request-transaction.ts';
+
+/** Every type of security event, in the order the API documents them (schema/audit.graphql). */
+export const SECURITY_EVENT_TYPES = [
+  'SIGN_IN_SUCCEEDED',
+  'SIGN_IN_FAILED',
+  'REFRESH_TOKEN_REUSED',
+  'SESSION_SIGNED_OUT',
+  'SESSION_REVOKED',
+  'SESSIONS_REVOKED_ALL',
+  'MEMBER_SESSIONS_REVOKED',
+  'MEMBER_INVITED',
+  'MEMBER_JOINED',
+  'MEMBER_REMOVED',
+  'ORGANIZATION_SWITCHED',
+  'MFA_ENROLLED',
+  'MFA_PASSED',
+  'MFA_FAILED',
+  'SESSION_POLICY_UPDATED',
+  'ORGANIZATION_TIER_RAISED',
+  'SIGNING_KEY_ROTATED',
+  'CROSS_TENANT_ACCESS_DENIED',
+] as const;
 
 export type SecurityEventType =
   | 'SIGN_IN_SUCCEEDED'
@@ -16,7 +39,10 @@ export type SecurityEventType =
   | 'MFA_FAILED'
   | 'SESSION_POLICY_UPDATED'
   | 'ORGANIZATION_TIER_RAISED'
-  | 'SIGNING_KEY_ROTATED';
+  | 'SIGNING_KEY_ROTATED'
+  | 'MEMBER_INVITED'
+  | 'MEMBER_JOINED'
+  | 'CROSS_TENANT_ACCESS_DENIED';
 
 export interface SecurityEvent {
   readonly type: SecurityEventType;
@@ -46,8 +72,86 @@ export async function recordSecurityEvent(em: EntityManager, event: SecurityEven
   ]);
 }
 
-/** How many events of `type` the user has had since `since` (rate limits). RLS: the user's own org-less events. */
+/**
+ * How many user-level events (no org) of `type` the user has had since `since` (rate limits). Only
+ * org-less rows: an org's copy of the same event (recordForOrganization) is not counted twice, and
+ * RLS shows a user's org-less events whatever the tenant.
+ */
 export async function countRecentEvents(em: EntityManager, userId: string, type: SecurityEventType, since: Date): Promise<number> {
-  const rows = await em.execute<{ n: number }[]>(`select count(*)::int as n from security_events where user_id = ? and type = ? and at > ?`, [userId, type, since]);
+  const rows = await em.execute<{ n: number }[]>(`select count(*)::int as n from security_events where user_id = ? and org_id is null and type = ? and at > ?`, [userId, type, since]);
   return rows[0]?.n ?? 0;
+}
+
+/**
+ * Appends an event in a short transaction of its own, with the event's org as the tenant (RLS
+ * `event_insert`), so it persists whatever becomes of the request's transaction: a cross-tenant
+ * attempt is recorded even when the operation fails and rolls back. Call it only once the request's
+ * transaction has ended (RequestTransaction.afterFinish), so a request never holds two connections.
+ */
+export async function recordSecurityEventApart(orm: MikroORM, event: SecurityEvent, at: Date): Promise<void> {
+  const em = orm.em.fork({ clear: true, useContext: false });
+  await em.transactional(async (tx) => {
+    await setTenant(tx, { orgId: event.orgId, userId: event.userId });
+    await recordSecurityEvent(tx, event, at);
+  });
+}
+
+export interface SecurityEventRow {
+  readonly id: string;
+  readonly at: Date;
+  readonly type: string;
+  readonly userId: string | null;
+  readonly sessionId: string | null;
+  readonly orgId: string | null;
+  readonly detail: Record<string, unknown>;
+}
+
+export interface EventPage {
+  readonly limit: number;
+  /** Keyset position: rows strictly older than (at, id), newest first. */
+  readonly before?: { readonly at: Date; readonly id: string } | null;
+  readonly type?: string | null;
+}
+
+const EVENT_COLUMNS = `id, at, type, user_id as "userId", session_id as "sessionId", org_id as "orgId", detail`;
+
+function pageClauses(page: EventPage): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  if (page.type) {
+    parts.push(`and type = ?`);
+    params.push(page.type);
+  }
+  if (page.before) {
+    parts.push(`and (at, id) < (?, ?::uuid)`);
+    params.push(page.before.at, page.before.id);
+  }
+  return { sql: parts.join(' '), params };
+}
+
+/**
+ * The events of `orgId`, newest first (auditEvents). The explicit `org_id = ?` and RLS `event_read`
+ * (the active org's events) both restrict the rows; reads use security_events_org_idx (org_id, at).
+ * Raw SQL in src/db: the table has no entity (append-only, see recordSecurityEvent).
+ */
+export async function listOrganizationEvents(em: EntityManager, orgId: string, page: EventPage): Promise<SecurityEventRow[]> {
+  const where = pageClauses(page);
+  return em.execute<SecurityEventRow[]>(`select ${EVENT_COLUMNS} from security_events where org_id = ? ${where.sql} order by at desc, id desc limit ?`, [
+    orgId,
+    ...where.params,
+    page.limit,
+  ]);
+}
+
+/**
+ * The user's own events, newest first (viewer.securityEvents): those RLS `event_read` shows this
+ * transaction, i.e. the user's events without an org and those in the active org.
+ */
+export async function listUserEvents(em: EntityManager, userId: string, page: EventPage): Promise<SecurityEventRow[]> {
+  const where = pageClauses(page);
+  return em.execute<SecurityEventRow[]>(`select ${EVENT_COLUMNS} from security_events where user_id = ? ${where.sql} order by at desc, id desc limit ?`, [
+    userId,
+    ...where.params,
+    page.limit,
+  ]);
 }

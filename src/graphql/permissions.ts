@@ -69,6 +69,7 @@ export const rules = {
     project: tenantMember,
     task: tenantMember,
     sessions: isSignedIn,
+    auditEvents: tenantAdmin,
   },
   Mutation: {
     signUp: allow,
@@ -112,6 +113,11 @@ export const rules = {
   ProjectConnection: allow,
   ProjectEdge: allow,
   PageInfo: allow,
+  // Rows come from security_events under RLS event_read and an explicit org_id/user_id predicate;
+  // auditEvents is the admins' gate, Viewer.securityEvents lists only the viewer's own events.
+  AuditEvent: allow,
+  AuditEventConnection: allow,
+  AuditEventEdge: allow,
 } satisfies IRules;
 
 /**

@@ -13,3 +13,14 @@ export const DateTime = new GraphQLScalarType<Date, string>({
   parseValue: toDate,
   parseLiteral: (ast) => toDate(ast.kind === Kind.STRING ? ast.value : undefined),
 });
+
+/** Any JSON value (../shared/API.md). Output only in this schema: values are served as they are. */
+export const JSON = new GraphQLScalarType<unknown, unknown>({
+  name: 'JSON',
+  description: 'Any JSON value.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast) => {
+    throw new GraphQLError(`JSON literals are not accepted (got ${ast.kind})`, { extensions: { code: 'BAD_USER_INPUT' } });
+  },
+});

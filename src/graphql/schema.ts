@@ -3,13 +3,14 @@ import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { auditResolvers } from '../audit/resolvers.ts';
 import { authResolvers } from '../auth/resolvers.ts';
 import { organizationResolvers } from '../organizations/resolvers.ts';
 import { projectResolvers } from '../projects/resolvers.ts';
 import { sessionResolvers } from '../sessions/resolvers.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 import { permissions } from './permissions.ts';
-import { DateTime } from './scalars.ts';
+import { DateTime, JSON as JSONScalar } from './scalars.ts';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schema', import.meta.url));
 
@@ -21,7 +22,7 @@ export function loadTypeDefs(): string[] {
     .map((f) => readFileSync(`${SCHEMA_DIR}/${f}`, 'utf8'));
 }
 
-const moduleResolvers: Resolvers[] = [authResolvers, sessionResolvers, organizationResolvers, projectResolvers];
+const moduleResolvers: Resolvers[] = [authResolvers, sessionResolvers, organizationResolvers, projectResolvers, auditResolvers];
 
 export interface SchemaOptions {
   /**
@@ -34,7 +35,7 @@ export interface SchemaOptions {
 export function buildSchema(options: SchemaOptions = {}): GraphQLSchema {
   const schema = makeExecutableSchema({
     typeDefs: loadTypeDefs(),
-    resolvers: [{ DateTime }, ...moduleResolvers] as never,
+    resolvers: [{ DateTime, JSON: JSONScalar }, ...moduleResolvers] as never,
     inheritResolversFromInterfaces: true,
   });
   return options.shield === false ? schema : applyMiddleware(schema, permissions);

@@ -5,7 +5,7 @@ import { open, seal } from '../crypto/envelope.ts';
 import { countRecentEvents } from '../db/security-events.ts';
 import { AppError, badInput, ErrorCode } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
-import { recordAndCountEvent } from '../observability/auth-outcomes.ts';
+import { recordAndCountEvent, recordForOrganization } from '../observability/auth-outcomes.ts';
 import type { Tier } from '../organizations/organization.entity.ts';
 import type { CodeCheck } from '../policy/decide-entry.ts';
 import { requireSignedIn } from '../tenancy/require.ts';
@@ -28,9 +28,16 @@ export function hasTotp(user: User): boolean {
  * Raises RATE_LIMITED when the client address has made too many MFA attempts (every call counts,
  * in the shared counters) or after MFA_MAX_FAILURES failures of this user in MFA_WINDOW_MS. A
  * failure is recorded as MFA_FAILED; the caller must let that event commit (tx.commitDespite) when
- * it raises. `tier`: of the org the code is for (metrics), when there is one.
+ * it raises. `tier`: of the org the code is for (metrics), when there is one. `orgId`: the org the
+ * code is checked for entering, which must be the transaction's tenant: its admins see a copy of the
+ * event in auditEvents (the user's own event stays org-less: the per-user limit counts those).
  */
-export async function checkCode(ctx: RequestContext, user: User, code: string, opts: { pending?: boolean; tier?: Tier | null } = {}): Promise<CodeCheck> {
+export async function checkCode(
+  ctx: RequestContext,
+  user: User,
+  code: string,
+  opts: { pending?: boolean; tier?: Tier | null; orgId?: string | null } = {},
+): Promise<CodeCheck> {
   // Before the row lock: a refused attempt neither waits for nor holds the user's lock.
   await ctx.app.rateLimiter.consume('mfaPerAddress', ctx.clientAddress);
   await ctx.em.refresh(user, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -45,12 +52,11 @@ export async function checkCode(ctx: RequestContext, user: User, code: string, o
   const step = acceptedStep(secret, code, now, user.totpLastStep ?? null);
   const sessionId = ctx.scope?.sessionId ?? null;
   const detail = opts.pending ? { enrollment: true } : {};
-  if (step === null) {
-    await recordAndCountEvent(ctx, { type: 'MFA_FAILED', userId: user.id, sessionId, orgId: null, detail }, now, opts.tier ?? null);
-    return 'invalid';
-  }
+  const type = step === null ? 'MFA_FAILED' : 'MFA_PASSED';
+  await recordAndCountEvent(ctx, { type, userId: user.id, sessionId, orgId: null, detail }, now, opts.tier ?? null);
+  if (opts.orgId) await recordForOrganization(ctx, { type, userId: user.id, sessionId, orgId: opts.orgId, detail }, now);
+  if (step === null) return 'invalid';
   user.totpLastStep = step;
-  await recordAndCountEvent(ctx, { type: 'MFA_PASSED', userId: user.id, sessionId, orgId: null, detail }, now, opts.tier ?? null);
   return 'valid';
 }
 

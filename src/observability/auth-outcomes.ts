@@ -18,6 +18,15 @@ export async function recordAndCountEvent(ctx: RequestContext, event: SecurityEv
 }
 
 /**
+ * The org's copy of a user-level event (MFA checked for entering the org, a refresh-token reuse that
+ * revoked a session which had entered it), so the org's admins see it in auditEvents. Not counted
+ * again in the metrics: the user-level event is. `event.orgId` must be the transaction's tenant.
+ */
+export async function recordForOrganization(ctx: RequestContext, event: SecurityEvent & { readonly orgId: string }, at: Date): Promise<void> {
+  await recordSecurityEvent(ctx.em, event, at);
+}
+
+/**
  * A refreshSession outcome that writes no security event. A refresh that issues tokens counts when
  * it commits (a failed commit issued nothing); a refusal counts at once (its transaction rolls back,
  * but the refusal happened).

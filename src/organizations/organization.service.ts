@@ -87,6 +87,9 @@ export async function inviteMember(ctx: RequestContext, rawEmail: string, role: 
     acceptedAt: null,
   });
   await ctx.em.persist(invitation).flush();
+  // The invitee's email stays out of the event: only the invitation's id and role.
+  const detail = { invitationId: invitation.id, role };
+  await recordAndCountEvent(ctx, { type: 'MEMBER_INVITED', userId: scope.userId, sessionId: scope.sessionId, orgId: scope.orgId, detail }, now, scope.tier);
   return { id: invitation.id, token, email: invitation.email, role, expiresAt: invitation.expiresAt };
 }
 
@@ -108,6 +111,9 @@ export async function acceptInvitation(ctx: RequestContext, token: string): Prom
     if (existing) return existing;
     const membership = ctx.em.create(Membership, { orgId, userId: scope.userId, role: invitation.role, createdAt: now });
     ctx.em.persist(membership);
+    const org = await ctx.em.findOne(Organization, { id: orgId });
+    const detail = { invitationId: invitation.id, role: invitation.role };
+    await recordAndCountEvent(ctx, { type: 'MEMBER_JOINED', userId: scope.userId, sessionId: scope.sessionId, orgId, detail }, now, org?.tier ?? null);
     return membership;
   });
 }

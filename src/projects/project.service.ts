@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { badInput, notFound } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../graphql/relay.ts';
+import { noteLookupMiss } from '../tenancy/cross-tenant-attempts.ts';
 import { requireTenant } from '../tenancy/require.ts';
 import { storableText } from '../validation.ts';
 import { Project } from './project.entity.ts';
@@ -31,15 +32,23 @@ export async function listProjects(ctx: RequestContext, first: number | null | u
   return toConnection(rows, limit);
 }
 
-/** The project, or null when it is not in the active tenant (another tenant's id looks missing). */
+/**
+ * The project, or null when it is not in the active tenant (another tenant's id looks missing; a
+ * miss is checked for a cross-tenant attempt, which is recorded without changing the answer).
+ */
 export async function findProject(ctx: RequestContext, id: string): Promise<Project | null> {
   requireTenant(ctx.scope);
-  return ctx.loaders.projectById.load(id);
+  const project = await ctx.loaders.projectById.load(id);
+  if (!project) await noteLookupMiss(ctx, 'Project', id);
+  return project;
 }
 
+/** The task, or null when it is not in the active tenant (as findProject). */
 export async function findTask(ctx: RequestContext, id: string): Promise<Task | null> {
   requireTenant(ctx.scope);
-  return ctx.em.findOne(Task, { id });
+  const task = await ctx.em.findOne(Task, { id });
+  if (!task) await noteLookupMiss(ctx, 'Task', id);
+  return task;
 }
 
 export async function createProject(ctx: RequestContext, name: string): Promise<Project> {

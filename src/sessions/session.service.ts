@@ -11,7 +11,7 @@ import { findOwnMembership } from '../db/tenant-switch.ts';
 import { AppError, ErrorCode, forbidden, notFound } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
 import { parseId } from '../graphql/ids.ts';
-import { countRefreshOutcome, recordAndCountEvent } from '../observability/auth-outcomes.ts';
+import { countRefreshOutcome, recordAndCountEvent, recordForOrganization } from '../observability/auth-outcomes.ts';
 import { Membership, type Role } from '../organizations/membership.entity.ts';
 import { Organization } from '../organizations/organization.entity.ts';
 import { canRemoveMember } from '../organizations/roles.ts';
@@ -211,6 +211,7 @@ export async function refreshSession(ctx: RequestContext, presented: string): Pr
         now,
         activeTier,
       );
+      await recordReuseForEnteredOrgs(ctx, session, now);
       throw ctx.tx.commitDespite(new AppError(ErrorCode.REFRESH_TOKEN_REUSED, 'Refresh token reused: every session of this account has been signed out'));
     }
     case 'retry':
@@ -229,6 +230,19 @@ export async function refreshSession(ctx: RequestContext, presented: string): Pr
   await ctx.em.flush();
   countRefreshOutcome(ctx, decision.kind === 'rotate' ? 'rotated' : 'retried', entered?.org.tier ?? null);
   return payload(ctx, session, entered, next, now);
+}
+
+/**
+ * Refresh-token reuse revoked every session of the user: each org the stolen session had entered gets
+ * its own REFRESH_TOKEN_REUSED event, so its admins see it (the detail names no other org). Leaves
+ * the transaction without a tenant.
+ */
+async function recordReuseForEnteredOrgs(ctx: RequestContext, session: DeviceSession, now: Date): Promise<void> {
+  for (const orgId of session.enteredOrgIds) {
+    await setTenant(ctx.em, { orgId, userId: session.userId });
+    await recordForOrganization(ctx, { type: 'REFRESH_TOKEN_REUSED', userId: session.userId, sessionId: session.id, orgId, detail: { allSessionsOfUserRevoked: true } }, now);
+  }
+  await setTenant(ctx.em, { orgId: null, userId: session.userId });
 }
 
 /**
@@ -360,7 +374,7 @@ export async function switchOrganization(ctx: RequestContext, rawOrgId: string, 
   const user = await ctx.em.findOneOrFail(User, { id: scope.userId });
   const entered = await membershipIn(ctx, targetOrgId, scope.userId);
   const now = ctx.app.now();
-  const code: CodeCheck = mfaCode && entered && hasTotp(user) ? await checkCode(ctx, user, mfaCode, { tier: entered.org.tier }) : 'absent';
+  const code: CodeCheck = mfaCode && entered && hasTotp(user) ? await checkCode(ctx, user, mfaCode, { tier: entered.org.tier, orgId: entered.org.id }) : 'absent';
   const decision = decideEntry(
     {
       via: 'switch',

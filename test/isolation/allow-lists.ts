@@ -58,7 +58,6 @@ export const NO_SUCCESS_EXPECTED: Readonly<Record<string, string>> = {
  */
 export const NOT_RETURNED_KINDS: Readonly<Record<string, string>> = {
   'refresh_tokens.id': 'refresh tokens are opaque; their rows are never exposed',
-  'security_events.id': 'the security log has no GraphQL field yet',
   'signing_keys.id': 'only rotateSigningKey returns a kid, and only the one it just created',
   'invitations.id': 'inviteMember returns the invitation it creates; seeded ones are never listed',
 };

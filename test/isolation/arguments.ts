@@ -79,6 +79,8 @@ export const BY_NAME: Readonly<Record<string, ArgGenerator>> = {
   mfaCode: { valid: () => [undefined, '000000'], anyValue: true },
   code: { valid: () => ['000000'], anyValue: true },
   first: ints(20, 1, 100),
+  // Security event types (auditEvents, viewer.securityEvents): any other string is BAD_USER_INPUT.
+  type: pick(undefined, 'SIGN_IN_SUCCEEDED', 'CROSS_TENANT_ACCESS_DENIED'),
   after: { valid: (c) => [undefined, ...c.cursors.a], hostile: (c) => c.cursors.b, anyValue: true },
   // Invitation secrets: a well-formed one of nobody's, and B's real ones (the invitee is not A's actor).
   token: { valid: (c) => [`obi.${c.a.orgId}.inv_${'x'.repeat(43)}`], hostile: (c) => c.b.invitationTokens, anyValue: true },

@@ -10,6 +10,7 @@ import type { InvitationView as InvitationViewModel } from '../../organizations/
 import type { Project as ProjectModel } from '../../projects/project.entity.ts';
 import type { Task as TaskModel } from '../../projects/task.entity.ts';
 import type { ProjectConnection as ProjectConnectionModel, ProjectEdge as ProjectEdgeModel } from '../../projects/project.service.ts';
+import type { AuditEventView as AuditEventViewModel, AuditEventConnection as AuditEventConnectionModel, AuditEventEdge as AuditEventEdgeModel } from '../../audit/audit.service.ts';
 import type { RequestContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -23,6 +24,37 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** An ISO-8601 timestamp in UTC. */
   DateTime: { input: Date | string; output: Date | string; }
+  /** Any JSON value. */
+  JSON: { input: unknown; output: unknown; }
+};
+
+/** One entry of the append-only security log. */
+export type AuditEvent = {
+  __typename?: 'AuditEvent';
+  /** The user the event is about or who acted (a user id, never an email). */
+  actorId?: Maybe<Scalars['ID']['output']>;
+  at: Scalars['DateTime']['output'];
+  /** Small facts about the event that are safe to show to this organization (never a secret, never another organization's id). */
+  detail?: Maybe<Scalars['JSON']['output']>;
+  id: Scalars['ID']['output'];
+  /** The organization the event belongs to: the active one, or null for an event without an organization. */
+  organizationId?: Maybe<Scalars['ID']['output']>;
+  /** The device session it happened in, when there was one. */
+  sessionId?: Maybe<Scalars['ID']['output']>;
+  /** What happened: SIGN_IN_SUCCEEDED, MEMBER_REMOVED, CROSS_TENANT_ACCESS_DENIED, ... (see Query.auditEvents). */
+  type: Scalars['String']['output'];
+};
+
+export type AuditEventConnection = {
+  __typename?: 'AuditEventConnection';
+  edges: Array<AuditEventEdge>;
+  pageInfo: PageInfo;
+};
+
+export type AuditEventEdge = {
+  __typename?: 'AuditEventEdge';
+  cursor: Scalars['String']['output'];
+  node: AuditEvent;
 };
 
 export type AuthPayload = {
@@ -283,6 +315,15 @@ export type ProjectEdge = {
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * ADMIN or OWNER of the active organization: its security events, newest first. `type` keeps one
+   * type of event (one of SIGN_IN_SUCCEEDED, SIGN_IN_FAILED, REFRESH_TOKEN_REUSED, SESSION_SIGNED_OUT,
+   * SESSION_REVOKED, SESSIONS_REVOKED_ALL, MEMBER_SESSIONS_REVOKED, MEMBER_INVITED, MEMBER_JOINED,
+   * MEMBER_REMOVED, ORGANIZATION_SWITCHED, MFA_ENROLLED, MFA_PASSED, MFA_FAILED, SESSION_POLICY_UPDATED,
+   * ORGANIZATION_TIER_RAISED, SIGNING_KEY_ROTATED, CROSS_TENANT_ACCESS_DENIED); any other value is
+   * BAD_USER_INPUT. `first` is at most 100.
+   */
+  auditEvents: AuditEventConnection;
   /** The active organization (from the access token's `org_id`), null when there is none. */
   organization?: Maybe<Organization>;
   /** Null when the project is not in the active organization. */
@@ -295,6 +336,13 @@ export type Query = {
   task?: Maybe<Task>;
   /** The signed-in user. UNAUTHENTICATED without a valid access token. */
   viewer: Viewer;
+};
+
+
+export type QueryAuditEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  type?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -377,8 +425,20 @@ export type Viewer = {
   __typename?: 'Viewer';
   activeOrganization?: Maybe<Organization>;
   memberships: Array<Membership>;
+  /**
+   * The signed-in user's own security events, newest first: those without an organization (a failed
+   * sign-in, TOTP enrollment) and those in the active organization.
+   */
+  securityEvents: AuditEventConnection;
   session: DeviceSession;
   user: User;
+};
+
+
+export type ViewerSecurityEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  type?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -454,6 +514,9 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  AuditEvent: ResolverTypeWrapper<AuditEventViewModel>;
+  AuditEventConnection: ResolverTypeWrapper<AuditEventConnectionModel>;
+  AuditEventEdge: ResolverTypeWrapper<AuditEventEdgeModel>;
   AuthPayload: ResolverTypeWrapper<AuthPayloadModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -461,6 +524,7 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Invitation: ResolverTypeWrapper<InvitationViewModel>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Membership: ResolverTypeWrapper<MembershipModel>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Organization: ResolverTypeWrapper<OrganizationModel>;
@@ -482,6 +546,9 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  AuditEvent: AuditEventViewModel;
+  AuditEventConnection: AuditEventConnectionModel;
+  AuditEventEdge: AuditEventEdgeModel;
   AuthPayload: AuthPayloadModel;
   Boolean: Scalars['Boolean']['output'];
   DateTime: Scalars['DateTime']['output'];
@@ -489,6 +556,7 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   Invitation: InvitationViewModel;
+  JSON: Scalars['JSON']['output'];
   Membership: MembershipModel;
   Mutation: Record<PropertyKey, never>;
   Organization: OrganizationModel;
@@ -504,6 +572,26 @@ export type ResolversParentTypes = {
   TotpEnrollment: TotpEnrollment;
   User: UserModel;
   Viewer: ViewerModel;
+};
+
+export type AuditEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = {
+  actorId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  detail?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  organizationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sessionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AuditEventConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AuditEventConnection'] = ResolversParentTypes['AuditEventConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['AuditEventEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type AuditEventEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AuditEventEdge'] = ResolversParentTypes['AuditEventEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AuditEvent'], ParentType, ContextType>;
 };
 
 export type AuthPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = {
@@ -536,6 +624,10 @@ export type InvitationResolvers<ContextType = RequestContext, ParentType extends
   role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
 
 export type MembershipResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Membership'] = ResolversParentTypes['Membership']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -601,6 +693,7 @@ export type ProjectEdgeResolvers<ContextType = RequestContext, ParentType extend
 };
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  auditEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
   organization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   project?: Resolver<Maybe<ResolversTypes['Project']>, ParentType, ContextType, RequireFields<QueryProjectArgs, 'id'>>;
   projects?: Resolver<ResolversTypes['ProjectConnection'], ParentType, ContextType, RequireFields<QueryProjectsArgs, 'first'>>;
@@ -643,15 +736,20 @@ export type UserResolvers<ContextType = RequestContext, ParentType extends Resol
 export type ViewerResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
   activeOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   memberships?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
+  securityEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, RequireFields<ViewerSecurityEventsArgs, 'first'>>;
   session?: Resolver<ResolversTypes['DeviceSession'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = RequestContext> = {
+  AuditEvent?: AuditEventResolvers<ContextType>;
+  AuditEventConnection?: AuditEventConnectionResolvers<ContextType>;
+  AuditEventEdge?: AuditEventEdgeResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeviceSession?: DeviceSessionResolvers<ContextType>;
   Invitation?: InvitationResolvers<ContextType>;
+  JSON?: GraphQLScalarType;
   Membership?: MembershipResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Organization?: OrganizationResolvers<ContextType>;

@@ -1,0 +1,54 @@
+/**
+ * What the operator scripts share: the owner connection (DATABASE_URL, or the embedded PostgreSQL of
+ * `npm start` when it is unset) and the operator's key rotation.
+ */
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { rotateSigningKey } from '../../src/auth/keys/key-ring.ts';
+import { SigningKey } from '../../src/auth/signing-key.entity.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { initORM } from '../../src/db/orm.ts';
+import { provisionDatabase } from '../../src/db/provision.ts';
+import { setTenant } from '../../src/db/request-transaction.ts';
+import { recordSecurityEvent } from '../../src/db/security-events.ts';
+import { TIER_FLOORS } from '../../src/policy/session-policy.ts';
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Seconds a retired key keeps verifying: one STANDARD access-token lifetime plus a minute. */
+export const RETIRED_KEY_VERIFY_SECONDS = TIER_FLOORS.STANDARD.accessTokenTtlSeconds + 60;
+
+/** Runs `work` with an ORM on the owner connection (migrated and provisioned), then closes everything. */
+export async function withOwnerOrm<T>(work: (orm: MikroORM, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const db = config.databaseUrl ? { url: config.databaseUrl, stop: async () => undefined } : await startEmbeddedPostgres({ ...config.embedded, database: 'orgbound' });
+  try {
+    await provisionDatabase({ ownerUrl: db.url, appUrl: config.appDatabaseUrl, appPassword: config.appDbPassword });
+    const orm = await initORM(db.url, 1);
+    try {
+      return await work(orm, config);
+    } finally {
+      await orm.close(true);
+    }
+  } finally {
+    await db.stop();
+  }
+}
+
+/**
+ * Rotates the global signing key (orgId null) or an org's dedicated key, and records
+ * SIGNING_KEY_ROTATED (by: operator) in the same transaction. Raises Error for an org without a
+ * dedicated key.
+ */
+export async function rotateKeyAsOperator(orm: MikroORM, config: Config, orgId: string | null): Promise<{ active: string; retired: string | null }> {
+  return orm.em.fork().transactional(async (tx) => {
+    await setTenant(tx, { orgId, userId: null });
+    if (orgId && !(await tx.findOne(SigningKey, { ownerOrgId: orgId, retiredAt: null }))) {
+      throw new Error(`organization ${orgId} has no dedicated signing key (unknown org, or one that signs with the global key)`);
+    }
+    const now = new Date();
+    const rotated = await rotateSigningKey(tx, config.kek, orgId, RETIRED_KEY_VERIFY_SECONDS, now);
+    await recordSecurityEvent(tx, { type: 'SIGNING_KEY_ROTATED', userId: null, sessionId: null, orgId, detail: { ...rotated, by: 'operator' } }, now);
+    return rotated;
+  });
+}
