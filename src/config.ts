@@ -70,6 +70,7 @@ const schema = z
     RATE_LIMIT_MFA_PER_ADDRESS: rate('30/60'),
     RATE_LIMIT_REFRESH_PER_SESSION: rate('30/60'),
     RATE_LIMIT_REFRESH_PER_ADDRESS: rate('300/60'),
+    RATE_LIMIT_TOKEN_PER_CLIENT: rate('60/60'),
   })
   .superRefine((env, ctx) => {
     const kek = Buffer.from(env.ORGBOUND_KEK, 'base64');
@@ -165,6 +166,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       mfaPerAddress: env.RATE_LIMIT_MFA_PER_ADDRESS,
       refreshPerSession: env.RATE_LIMIT_REFRESH_PER_SESSION,
       refreshPerAddress: env.RATE_LIMIT_REFRESH_PER_ADDRESS,
+      tokenPerClient: env.RATE_LIMIT_TOKEN_PER_CLIENT,
     }),
   });
 }

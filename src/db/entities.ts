@@ -7,6 +7,7 @@ import { MembershipSchema } from '../organizations/membership.entity.ts';
 import { OrganizationSchema } from '../organizations/organization.entity.ts';
 import { ProjectSchema } from '../projects/project.entity.ts';
 import { TaskSchema } from '../projects/task.entity.ts';
+import { ServiceAccountSchema } from '../service-accounts/service-account.entity.ts';
 import { TenantOwnedSchema } from './tenant-owned.ts';
 
 /**
@@ -24,4 +25,5 @@ export const entities = [
   InvitationSchema,
   ProjectSchema,
   TaskSchema,
+  ServiceAccountSchema,
 ];

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Role } from '../organizations/membership.entity.ts';
 import type { Tier } from '../organizations/organization.entity.ts';
-import type { LiveState } from '../tenancy/tenant-scope.ts';
+import type { LiveState, ServiceLiveState } from '../tenancy/tenant-scope.ts';
 import { resolvePolicy, type PolicyOverrides } from '../policy/session-policy.ts';
 
 interface Row {
@@ -38,6 +38,28 @@ export async function loadLiveState(em: EntityManager, sessionId: string, orgId:
   return {
     session: { userId: row.user_id, revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), idleExpiresAt: new Date(row.idle_expires_at), boundOrgId: row.bound_org_id, mfaAt: row.mfa_at ? new Date(row.mfa_at) : null },
     membership: row.role && row.tier ? { role: row.role, tier: row.tier, policy: resolvePolicy(row.tier, row.policy_overrides ?? {}) } : null,
+    orgHasDedicatedKey: row.org_has_key,
+  };
+}
+
+/**
+ * A service token's account and org, in one round trip, inside the request transaction whose tenant
+ * is the token's org (RLS restricts `service_accounts` and `organizations` to it).
+ */
+export async function loadServiceLiveState(em: EntityManager, serviceAccountId: string, orgId: string): Promise<ServiceLiveState> {
+  const rows = await em.execute<{ revoked_at: Date | null; scopes: string[] | null; tier: Tier | null; policy_overrides: PolicyOverrides | null; org_has_key: boolean }[]>(
+    `select a.revoked_at, a.scopes, o.tier, o.policy_overrides,
+            exists (select 1 from signing_keys k where k.owner_org_id = ?::uuid) as org_has_key
+       from organizations o
+       left join service_accounts a on a.org_id = o.id and a.id = ?::uuid
+      where o.id = ?::uuid`,
+    [orgId, serviceAccountId, orgId],
+  );
+  const row = rows[0];
+  if (!row) return { account: null, org: null, orgHasDedicatedKey: false };
+  return {
+    account: row.scopes ? { revokedAt: row.revoked_at, scopes: row.scopes } : null,
+    org: row.tier ? { tier: row.tier, policy: resolvePolicy(row.tier, row.policy_overrides ?? {}) } : null,
     orgHasDedicatedKey: row.org_has_key,
   };
 }

@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices } from '../app-services.ts';
 import { verifyAccessToken } from '../auth/tokens/verify-access-token.ts';
-import { loadLiveState } from '../db/live-state.ts';
+import { loadLiveState, loadServiceLiveState } from '../db/live-state.ts';
+import { SERVICE_CLIENT_ID } from '../auth/tokens/claims.ts';
 import { RequestTransaction, setTenant } from '../db/request-transaction.ts';
 import { AppError, unauthenticated } from '../errors.ts';
 import type { RequestRecord } from '../observability/request-log.ts';
-import { decideScope, type TenantScope } from '../tenancy/tenant-scope.ts';
+import { decideScope, decideServiceScope, type TenantScope } from '../tenancy/tenant-scope.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 
 export interface RequestContext {
@@ -44,7 +45,13 @@ export async function buildContext(app: AppServices, authorization: string | und
     const { claims } = verified;
     const claimedOrg = claims.org_id ?? null;
     await tx.begin({ orgId: claimedOrg, userId: claims.sub });
-    const decision = decideScope(verified, await loadLiveState(tx.em, claims.sid, claimedOrg), app.now());
+    // A service account's token (client_id `sa.<org>.<id>`): its account row is checked live instead of a device session.
+    const service = SERVICE_CLIENT_ID.exec(claims.client_id);
+    const decision = service
+      ? claimedOrg === service[1] && claims.sid === service[2]
+        ? decideServiceScope(verified, service[1]!, await loadServiceLiveState(tx.em, claims.sid, claimedOrg))
+        : ({ kind: 'deny', code: 'UNAUTHENTICATED', message: 'Invalid access token' } as const)
+      : decideScope(verified, await loadLiveState(tx.em, claims.sid, claimedOrg), app.now());
     if (decision.kind === 'deny') throw new AppError(decision.code, decision.message);
     const scope = decision.scope;
     // Membership gone: serve without a tenant, so RLS and the ORM filter both fail closed.

@@ -5,6 +5,7 @@ import { hasAtLeast } from '../organizations/roles.ts';
 import type { Role } from '../organizations/membership.entity.ts';
 import type { RequestContext } from './context.ts';
 import { mfaIsFresh } from '../policy/decide-entry.ts';
+import { scopesOfRole } from '../service-accounts/service-account.service.ts';
 
 /*
  * One permission per rule (STYLE rule 7). `contextual` rules depend only on the request's scope, so
@@ -32,6 +33,48 @@ export function hasRole(role: Role): IRule {
   return r;
 }
 
+/**
+ * A person acting for themselves: not a service account's token, not an agent's delegated token.
+ * Switching orgs, sessions, members, MFA, policy, keys, service accounts and delegation need it.
+ */
+export const isHuman = rule({ cache: 'contextual' })((_p, _a, ctx: RequestContext) =>
+  ctx.scope?.principal === 'user' ? true : forbidden('Not available to service accounts or agents'),
+);
+
+const scopeRules = new Map<string, IRule>();
+/**
+ * OAuth scope `scope` (issue 7). A person passes (their role governs, by the other rules); a service
+ * token needs the scope among its own; an agent's token needs it among its own and within what the
+ * delegating user's live role allows (a demotion narrows the agent at once).
+ */
+export function hasScope(scope: string): IRule {
+  let r = scopeRules.get(scope);
+  if (!r) {
+    r = rule(`hasScope_${scope.replace(/\W/g, '_')}`, { cache: 'contextual' })((_p, _a, ctx: RequestContext) => {
+      const s = ctx.scope;
+      if (!s) return unauthenticated();
+      if (s.principal === 'user') return true;
+      const held = s.scopes?.includes(scope) === true && (s.principal === 'service' || (scopesOfRole(s.role) as string[]).includes(scope));
+      return held ? true : forbidden(`Requires the ${scope} scope`);
+    });
+    scopeRules.set(scope, r);
+  }
+  return r;
+}
+
+const peopleRoleRules = new Map<Role, IRule>();
+/** `hasRole(role)` for people and agents (the delegating user's role); service accounts have no role, their scopes govern. */
+export function hasRoleUnlessService(role: Role): IRule {
+  let r = peopleRoleRules.get(role);
+  if (!r) {
+    r = rule(`hasRoleUnlessService_${role}`, { cache: 'contextual' })((_p, _a, ctx: RequestContext) =>
+      ctx.scope?.principal === 'service' || hasAtLeast(ctx.scope?.role, role) ? true : forbidden(`Requires the ${role} role`),
+    );
+    peopleRoleRules.set(role, r);
+  }
+  return r;
+}
+
 /** The parent Organization is the active one. */
 export const isActiveOrganization = rule({ cache: 'strict' })((parent: { id: string }, _a, ctx: RequestContext) =>
   parent.id === ctx.scope?.orgId ? true : forbidden('Readable for the active organization only'),
@@ -54,48 +97,57 @@ export const notBoundElsewhere = rule({ cache: 'strict' })((_p, args: { organiza
     : new AppError(ErrorCode.REAUTHENTICATION_REQUIRED, 'This session is bound to its organization: sign in to the other organization'),
 );
 
-const tenantMember = and(isSignedIn, isMember);
-const tenantAdmin = and(isSignedIn, isMember, hasRole('ADMIN'));
+const person = and(isSignedIn, isHuman);
+const tenantAdmin = and(isSignedIn, isHuman, isMember, hasRole('ADMIN'));
+const projectsRead = and(isSignedIn, isMember, hasScope('projects:read'));
+const projectsWrite = and(isSignedIn, isMember, hasScope('projects:write'));
 
 /**
  * Every field of the schema has an explicit rule; anything missing falls back to deny.
  * test/isolation/prover.test.ts fails when a root field or an object type has no entry here.
+ * Service-account and agent tokens reach only fields ruled with hasScope; `isHuman` keeps them out of
+ * everything else (switching orgs, sessions, members, MFA, policy, keys, service accounts, delegation).
  */
 export const rules = {
   Query: {
-    viewer: isSignedIn,
-    organization: isSignedIn,
-    projects: tenantMember,
-    project: tenantMember,
-    task: tenantMember,
-    sessions: isSignedIn,
-    auditEvents: tenantAdmin,
+    viewer: person,
+    organization: person,
+    projects: projectsRead,
+    project: projectsRead,
+    task: projectsRead,
+    sessions: person,
+    auditEvents: and(isSignedIn, isMember, hasScope('audit:read'), hasRoleUnlessService('ADMIN')),
+    serviceAccounts: tenantAdmin,
   },
   Mutation: {
     signUp: allow,
     signIn: allow,
     // The refresh token is the credential; refreshSession checks it itself (decideRefresh).
     refreshSession: allow,
-    signOut: isSignedIn,
-    revokeSession: isSignedIn,
-    revokeAllSessions: isSignedIn,
+    signOut: person,
+    revokeSession: person,
+    revokeAllSessions: person,
     revokeMemberSessions: tenantAdmin,
-    switchOrganization: and(isSignedIn, notBoundElsewhere),
-    beginTotpEnrollment: isSignedIn,
-    confirmTotpEnrollment: isSignedIn,
-    updateSessionPolicy: and(isSignedIn, isMember, hasRole('ADMIN'), mfaFresh),
-    rotateSigningKey: and(isSignedIn, isMember, hasRole('OWNER'), mfaFresh),
-    raiseOrganizationTier: and(isSignedIn, isMember, hasRole('OWNER'), mfaFresh),
-    createOrganization: isSignedIn,
+    switchOrganization: and(isSignedIn, isHuman, notBoundElsewhere),
+    beginTotpEnrollment: person,
+    confirmTotpEnrollment: person,
+    updateSessionPolicy: and(isSignedIn, isHuman, isMember, hasRole('ADMIN'), mfaFresh),
+    rotateSigningKey: and(isSignedIn, isHuman, isMember, hasRole('OWNER'), mfaFresh),
+    raiseOrganizationTier: and(isSignedIn, isHuman, isMember, hasRole('OWNER'), mfaFresh),
+    createOrganization: person,
     inviteMember: tenantAdmin,
-    acceptInvitation: isSignedIn,
+    acceptInvitation: person,
     removeMember: tenantAdmin,
-    createProject: tenantMember,
-    updateProject: tenantMember,
-    deleteProject: tenantMember,
-    createTask: tenantMember,
-    updateTask: tenantMember,
-    deleteTask: tenantMember,
+    createProject: projectsWrite,
+    updateProject: projectsWrite,
+    deleteProject: projectsWrite,
+    createTask: projectsWrite,
+    updateTask: projectsWrite,
+    deleteTask: projectsWrite,
+    createServiceAccount: tenantAdmin,
+    rotateServiceAccountSecret: tenantAdmin,
+    revokeServiceAccount: tenantAdmin,
+    delegateToAgent: and(isSignedIn, isHuman, isMember),
   },
   // Object types: reachable only through a root field that was permitted; their rows are guarded by
   // the tenant filter and RLS. Fields that cross a boundary get their own rule.
@@ -118,6 +170,10 @@ export const rules = {
   AuditEvent: allow,
   AuditEventConnection: allow,
   AuditEventEdge: allow,
+  // Returned only by the service-account fields above (tenantAdmin) and delegateToAgent; rows under RLS tenant_isolation.
+  ServiceAccount: allow,
+  ServiceAccountCredentials: allow,
+  DelegatedToken: allow,
 } satisfies IRules;
 
 /**

@@ -7,6 +7,7 @@ import { auditResolvers } from '../audit/resolvers.ts';
 import { authResolvers } from '../auth/resolvers.ts';
 import { organizationResolvers } from '../organizations/resolvers.ts';
 import { projectResolvers } from '../projects/resolvers.ts';
+import { serviceAccountResolvers } from '../service-accounts/resolvers.ts';
 import { sessionResolvers } from '../sessions/resolvers.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 import { permissions } from './permissions.ts';
@@ -22,7 +23,7 @@ export function loadTypeDefs(): string[] {
     .map((f) => readFileSync(`${SCHEMA_DIR}/${f}`, 'utf8'));
 }
 
-const moduleResolvers: Resolvers[] = [authResolvers, sessionResolvers, organizationResolvers, projectResolvers, auditResolvers];
+const moduleResolvers: Resolvers[] = [authResolvers, sessionResolvers, organizationResolvers, projectResolvers, auditResolvers, serviceAccountResolvers];
 
 export interface SchemaOptions {
   /**

@@ -10,6 +10,7 @@ import { addressSubject } from '../limits/client-address.ts';
 import { errorSummary, type Logger } from '../logger.ts';
 import { assignRequestId, observeGraphqlRequests, requestRecordOf, RequestRecord } from '../observability/request-log.ts';
 import { metricsEndpoint } from './metrics-endpoint.ts';
+import { oauthTokenEndpoint } from './oauth-token.ts';
 
 /** Largest GraphQL request body accepted. */
 export const BODY_LIMIT = '100kb';
@@ -38,6 +39,7 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
     res.set('Cache-Control', 'public, max-age=300').json(await services.keys.jwks());
   });
   app.get('/metrics', metricsEndpoint(services.metrics, services.config));
+  app.post('/oauth/token', ...oauthTokenEndpoint(services, logger));
 
   const origins = services.config.corsOrigins;
   app.use(

@@ -12,7 +12,7 @@ export interface RateLimit {
 }
 
 /** What is limited, and by which subject. */
-export type RateLimitRule = 'signInPerEmail' | 'signInPerAddress' | 'mfaPerAddress' | 'refreshPerSession' | 'refreshPerAddress';
+export type RateLimitRule = 'signInPerEmail' | 'signInPerAddress' | 'mfaPerAddress' | 'refreshPerSession' | 'refreshPerAddress' | 'tokenPerClient';
 
 /** The fixed window `now` falls in, and the one before it. */
 export interface RateWindow {

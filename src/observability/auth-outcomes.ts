@@ -12,6 +12,8 @@ import type { RefreshOutcome } from './metrics.ts';
  * in), null when there is none.
  */
 export async function recordAndCountEvent(ctx: RequestContext, event: SecurityEvent, at: Date, tier: Tier | null): Promise<void> {
+  // An agent's action is audited with both identities: the user (user_id, session_id) and the agent.
+  if (ctx.scope?.actor) event = { ...event, detail: { ...event.detail, actor_agent: ctx.scope.actor } };
   await recordSecurityEvent(ctx.em, event, at);
   const metrics = ctx.app.metrics;
   ctx.tx.afterCommit(() => metrics.countSecurityEvent(event, tier));

@@ -29,7 +29,7 @@ export interface PoolStats {
 }
 export type PoolName = 'orm' | 'rate_limit';
 
-const RATE_LIMIT_LABELS: readonly RateLimitLabel[] = ['signInPerEmail', 'signInPerAddress', 'mfaPerAddress', 'mfaPerUser', 'refreshPerSession', 'refreshPerAddress'];
+const RATE_LIMIT_LABELS: readonly RateLimitLabel[] = ['signInPerEmail', 'signInPerAddress', 'mfaPerAddress', 'mfaPerUser', 'refreshPerSession', 'refreshPerAddress', 'tokenPerClient'];
 const QUERY_LIMIT_KINDS: readonly QueryLimitKind[] = ['depth', 'cost', 'alias', 'directive', 'token'];
 /** Codes a request outcome may be labelled with: the contract's and Apollo's own. Anything else is `other`. */
 const OUTCOME_CODES: ReadonlySet<string> = new Set([

@@ -116,7 +116,7 @@ function newTokenRow(ctx: RequestContext, session: DeviceSession, token: string,
  * The key that signs for `entered`: the org's own key when it has one (created here if its policy
  * asks for one and it has none yet), else the global key. Decided by the database, not the cache.
  */
-async function signingKeyFor(ctx: RequestContext, entered: Entered | null, now: Date) {
+export async function signingKeyFor(ctx: Pick<RequestContext, "em" | "app">, entered: Entered | null, now: Date) {
   const orgId = entered?.org.id ?? null;
   let { kid, ownerOrgId } = await activeSigningKeyId(ctx.em, orgId);
   if (entered && ownerOrgId !== entered.org.id && policyOf(entered.org).dedicatedSigningKey) {

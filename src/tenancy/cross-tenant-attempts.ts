@@ -18,7 +18,7 @@ export async function noteLookupMiss(ctx: RequestContext, object: CheckedObject,
   const scope = ctx.scope;
   if (!scope?.orgId) return;
   if (!(await existsInAnotherTenant(ctx.em, object, id))) return;
-  const event: SecurityEvent = { type: 'CROSS_TENANT_ACCESS_DENIED', userId: scope.userId, sessionId: scope.sessionId, orgId: scope.orgId, detail: { object } };
+  const event: SecurityEvent = { type: 'CROSS_TENANT_ACCESS_DENIED', userId: scope.userId, sessionId: scope.sessionId, orgId: scope.orgId, detail: scope.actor ? { object, actor_agent: scope.actor } : { object } };
   const { orm, metrics } = ctx.app;
   const at = ctx.app.now();
   ctx.tx.afterFinish(async () => {

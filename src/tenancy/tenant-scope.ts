@@ -23,6 +23,22 @@ export interface TenantScope {
   readonly mfaAt: Date | null;
   readonly authTime: number;
   readonly amr: readonly string[];
+  /** Who holds the token: a person, an agent acting for one (delegateToAgent), or a service account. */
+  readonly principal: Principal;
+  /** The token's scopes for agents and service accounts; null for a person (the role governs). */
+  readonly scopes: readonly string[] | null;
+  /** `act.sub` of a delegated token (`agent:<name>`), else null. */
+  readonly actor: string | null;
+}
+
+export type Principal = 'user' | 'agent' | 'service';
+
+/** What the database says about a service token's account right now (loadServiceLiveState). */
+export interface ServiceLiveState {
+  readonly account: { readonly revokedAt: Date | null; readonly scopes: readonly string[] } | null;
+  /** The owning org, when the transaction's tenant is it. */
+  readonly org: { readonly tier: Tier; readonly policy: SessionPolicy } | null;
+  readonly orgHasDedicatedKey: boolean;
 }
 
 /** What the database says about the token's session and membership right now. */
@@ -89,6 +105,52 @@ export function decideScope(token: VerifiedToken, live: LiveState, now: Date): S
       mfaAt: session.mfaAt,
       authTime: claims.auth_time,
       amr: Object.freeze([...claims.amr]),
+      principal: claims.act ? 'agent' : 'user',
+      scopes: claims.act ? Object.freeze(splitScope(claims.scope)) : null,
+      actor: claims.act?.sub ?? null,
+    }),
+  };
+}
+
+/** `scope` claim → list (empty when absent). */
+export function splitScope(scope: string | undefined): string[] {
+  return scope ? scope.split(' ').filter(Boolean) : [];
+}
+
+/**
+ * Decides the scope of a service account's token (client credentials, issue 7). Pure.
+ * - `sid` names the service account row (as `sub` does): it must exist in the token's org and not
+ *   be revoked, checked live on every request, so revokeServiceAccount takes effect at the next one;
+ * - the token is bound to the org named in its client_id: it never serves another;
+ * - dedicated signing keys bind as for people;
+ * - the effective scopes are the token's, narrowed to what the account holds now.
+ */
+export function decideServiceScope(token: VerifiedToken, serviceOrgId: string, live: ServiceLiveState): ScopeDecision {
+  const { claims } = token;
+  const orgId = claims.org_id ?? null;
+  if (orgId === null || orgId !== serviceOrgId || claims.sid !== claims.sub || claims.act) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
+  if (!live.account) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
+  if (live.account.revokedAt) return deny(ErrorCode.SESSION_REVOKED, 'Service account revoked');
+  if (token.keyOwnerOrgId !== null && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
+  if (live.orgHasDedicatedKey && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
+  if (!live.org) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
+  const held = new Set(live.account.scopes);
+  return {
+    kind: 'scope',
+    scope: Object.freeze({
+      orgId,
+      userId: claims.sub,
+      sessionId: claims.sid,
+      role: null,
+      tier: live.org.tier,
+      policy: live.org.policy,
+      boundOrgId: orgId,
+      mfaAt: null,
+      authTime: claims.auth_time,
+      amr: Object.freeze([...claims.amr]),
+      principal: 'service' as const,
+      scopes: Object.freeze(splitScope(claims.scope).filter((s) => held.has(s))),
+      actor: null,
     }),
   };
 }

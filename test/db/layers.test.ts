@@ -42,10 +42,12 @@ describe('layers on their own', () => {
     app = await initORM(db.appUrl, 2);
     a = await createTenant(shieldOff, 'a');
     b = await createTenant(shieldOff, 'b');
-    // An invitation in each org, so every tenant table holds rows of both tenants that a leak could expose.
+    // An invitation and a service account in each org, so every tenant table holds rows of both tenants that a leak could expose.
     for (const t of [a, b]) {
       await db.sql(`insert into invitations (org_id, id, email, role, token_hash, invited_by, created_at, expires_at)
                     values ($1, $2, 'x@example.test', 'MEMBER', $3, $4, now(), now() + interval '1 day')`, [t.orgId, randomUUID(), t.marker, t.userId]);
+      await db.sql(`insert into service_accounts (org_id, id, name, scopes, secret_hash, created_by, created_at)
+                    values ($1, $2, $3, '{projects:read}', $4, $5, now())`, [t.orgId, randomUUID(), `robot ${t.marker}`, t.marker, t.userId]);
     }
   });
   after(async () => {

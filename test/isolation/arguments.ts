@@ -65,6 +65,8 @@ export const BY_COORDINATE: Readonly<Record<string, ArgGenerator>> = {
   'SessionPolicyInput.isolatedSession': pick(undefined, false),
   'SessionPolicyInput.dedicatedSigningKey': pick(undefined, true, false),
   'SessionPolicyInput.refreshReuseLeewaySeconds': ints(undefined, 5, 0),
+  // Agent names are [A-Za-z0-9._-]{1,64}: free text would only reach BAD_USER_INPUT.
+  'Mutation.delegateToAgent.agentName': { valid: (c) => [`agent-${c.unique()}`], anyValue: true },
 };
 
 /** Generators by argument name, wherever the name occurs. */
@@ -86,6 +88,10 @@ export const BY_NAME: Readonly<Record<string, ArgGenerator>> = {
   token: { valid: (c) => [`obi.${c.a.orgId}.inv_${'x'.repeat(43)}`], hostile: (c) => c.b.invitationTokens, anyValue: true },
   // The spare member's refresh token: spending or reusing it only ends the spare's sessions.
   refreshToken: { valid: (c) => [c.a.spare.refreshToken], anyValue: true },
+  // OAuth scopes (createServiceAccount, delegateToAgent): within every actor's role; others are BAD_USER_INPUT or FORBIDDEN.
+  scopes: pick('projects:read', 'projects:write', 'audit:read', 'nope:nope'),
+  // delegateToAgent: within every tier's access-token TTL (REGULATED: 120 s); longer is BAD_USER_INPUT.
+  ttlSeconds: ints(60, 1, 120, 0, 100_000),
 };
 
 export type Position =

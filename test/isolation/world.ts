@@ -122,6 +122,19 @@ async function seedSessions(api: Api, world: { issuedTokens: string[] }, marker:
   owner.refreshToken = switched.switchOrganization.refreshToken;
 }
 
+/** Service accounts of the org (one rotated, one revoked, three live); their secrets count as the tenant's tokens. */
+async function seedServiceAccounts(api: Api, world: { issuedTokens: string[] }, marker: string, owner: Principal): Promise<void> {
+  const ids: string[] = [];
+  for (const n of [0, 1, 2, 3, 4]) {
+    const d = await must('createServiceAccount', api.gql(`mutation($n: String!, $s: [String!]!) { createServiceAccount(name: $n, scopes: $s) { clientSecret serviceAccount { id } } }`, { n: `${marker} robot ${n}`, s: ['projects:read', 'projects:write'] }, owner.token));
+    world.issuedTokens.push(d.createServiceAccount.clientSecret);
+    ids.push(d.createServiceAccount.serviceAccount.id);
+  }
+  const rotated = await must('rotateServiceAccountSecret', api.gql(`mutation($id: ID!) { rotateServiceAccountSecret(id: $id) { clientSecret } }`, { id: ids[0] }, owner.token));
+  world.issuedTokens.push(rotated.rotateServiceAccountSecret.clientSecret);
+  await must('revokeServiceAccount', api.gql(`mutation($id: ID!) { revokeServiceAccount(id: $id) }`, { id: ids[1] }, owner.token));
+}
+
 /** Seeds one tenant; `label` ("a", "b") goes into its marker. */
 export async function seedTenant(api: Api, label: string): Promise<TenantWorld> {
   const marker = `mk-${label}-${randomBytes(6).toString('hex')}`;
@@ -140,5 +153,6 @@ export async function seedTenant(api: Api, label: string): Promise<TenantWorld> 
   await must('removeMember', api.gql(`mutation($u: ID!) { removeMember(userId: $u) }`, { u: former.userId }, owner.token));
   const { projectIds, taskIds } = await seedProjects(api, owner.token, marker);
   await seedSessions(api, seen, marker, orgId, owner);
+  await seedServiceAccounts(api, seen, marker, owner);
   return { label, marker, orgId, owner, admin, member, spare, formerUserId: former.userId, projectIds, taskIds, invitationTokens, totpSecret, issuedTokens: seen.issuedTokens };
 }

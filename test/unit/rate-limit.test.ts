@@ -98,6 +98,7 @@ describe('limit configuration', () => {
       mfaPerAddress: { limit: 30, windowSeconds: 60 },
       refreshPerSession: { limit: 30, windowSeconds: 60 },
       refreshPerAddress: { limit: 300, windowSeconds: 60 },
+      tokenPerClient: { limit: 60, windowSeconds: 60 },
     });
     assert.deepEqual(config.trustProxy, []);
     assert.ok(Object.isFrozen(config.rateLimits) && Object.isFrozen(config.rateLimits.signInPerEmail) && Object.isFrozen(config.queryLimits));

@@ -8,11 +8,19 @@ import { ACCESS_TOKEN_TYP } from './claims.ts';
 export interface AccessTokenRequest {
   readonly userId: string;
   readonly sessionId: string;
-  readonly org?: { readonly id: string; readonly tier: Tier; readonly role: Role } | undefined;
+  readonly org?: { readonly id: string; readonly tier: Tier; readonly role: Role | null } | undefined;
   readonly authTime: Date;
   readonly amr: readonly string[];
   readonly ttlSeconds: number;
   readonly now: Date;
+  /** Space-separated scopes (agent and service tokens). */
+  readonly scope?: string | undefined;
+  /** `act.sub` of a delegated token (RFC 8693 section 4.1). */
+  readonly actor?: string | undefined;
+  /** Overrides CLIENT_ID (service accounts: `sa.<org>.<id>`). */
+  readonly clientId?: string | undefined;
+  /** Service tokens carry no role: scopes govern them. */
+  readonly omitRole?: boolean | undefined;
 }
 
 export interface IssuedAccessToken {
@@ -30,9 +38,11 @@ export async function signAccessToken(key: ActiveSigningKey, issuer: { iss: stri
     sid: req.sessionId,
     auth_time: Math.floor(req.authTime.getTime() / 1000),
     amr: [...req.amr],
-    client_id: CLIENT_ID,
+    client_id: req.clientId ?? CLIENT_ID,
   };
-  if (req.org) Object.assign(claims, { org_id: req.org.id, tier: req.org.tier, role: req.org.role });
+  if (req.org) Object.assign(claims, { org_id: req.org.id, tier: req.org.tier }, req.omitRole ? {} : { role: req.org.role });
+  if (req.scope !== undefined) claims.scope = req.scope;
+  if (req.actor !== undefined) claims.act = { sub: req.actor };
   const token = await new SignJWT(claims)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYP })
     .setIssuer(issuer.iss)

@@ -11,6 +11,8 @@ import type { Project as ProjectModel } from '../../projects/project.entity.ts';
 import type { Task as TaskModel } from '../../projects/task.entity.ts';
 import type { ProjectConnection as ProjectConnectionModel, ProjectEdge as ProjectEdgeModel } from '../../projects/project.service.ts';
 import type { AuditEventView as AuditEventViewModel, AuditEventConnection as AuditEventConnectionModel, AuditEventEdge as AuditEventEdgeModel } from '../../audit/audit.service.ts';
+import type { ServiceAccount as ServiceAccountModel } from '../../service-accounts/service-account.entity.ts';
+import type { ServiceAccountCredentials as ServiceAccountCredentialsModel, DelegatedToken as DelegatedTokenModel } from '../../service-accounts/service-account.service.ts';
 import type { RequestContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -67,6 +69,12 @@ export type AuthPayload = {
   session: DeviceSession;
 };
 
+export type DelegatedToken = {
+  __typename?: 'DelegatedToken';
+  accessToken: Scalars['String']['output'];
+  expiresAt: Scalars['DateTime']['output'];
+};
+
 export type DeviceSession = {
   __typename?: 'DeviceSession';
   boundOrganization?: Maybe<Organization>;
@@ -109,7 +117,20 @@ export type Mutation = {
   /** Creates an organization; the caller becomes its OWNER. Sign in to it (organizationId) to use it. */
   createOrganization: Organization;
   createProject: Project;
+  /**
+   * ADMIN or OWNER (people only): a machine identity of the active organization. `scopes` are some of
+   * projects:read, projects:write, audit:read. The client secret is shown here only (stored hashed):
+   * exchange it at POST /oauth/token (client_credentials) for an access token of this organization.
+   */
+  createServiceAccount: ServiceAccountCredentials;
   createTask: Task;
+  /**
+   * A person signed in to an organization mints a short-lived, down-scoped access token for an AI agent
+   * acting on their behalf (`act: { sub: "agent:<agentName>" }`, RFC 8693). `scopes` must be within the
+   * caller's role (FORBIDDEN otherwise), `ttlSeconds` within the session's access-token TTL
+   * (BAD_USER_INPUT otherwise). The token is bound to the caller's device session and ends with it.
+   */
+  delegateToAgent: DelegatedToken;
   deleteProject: Scalars['Boolean']['output'];
   deleteTask: Scalars['Boolean']['output'];
   /** ADMIN or OWNER of the active organization. The token in the result is shown only here. */
@@ -134,8 +155,15 @@ export type Mutation = {
   revokeAllSessions: Scalars['Int']['output'];
   /** ADMIN/OWNER: ends a member's sessions that have entered the active organization. Returns how many. */
   revokeMemberSessions: Scalars['Int']['output'];
+  /** ADMIN or OWNER (people only): ends the service account; its access tokens fail from the next request. */
+  revokeServiceAccount: Scalars['Boolean']['output'];
   /** Ends one of the viewer's own sessions. */
   revokeSession: Scalars['Boolean']['output'];
+  /**
+   * ADMIN or OWNER (people only): a new client secret, shown once. The previous secret keeps working
+   * for one hour (the rotation grace), then only the new one does.
+   */
+  rotateServiceAccountSecret: ServiceAccountCredentials;
   /**
    * OWNER, with fresh MFA, of an organization with a dedicated signing key: a new key signs from now on,
    * the previous one keeps verifying until the last token it signed has expired. Returns the new `kid`.
@@ -190,9 +218,22 @@ export type MutationCreateProjectArgs = {
 };
 
 
+export type MutationCreateServiceAccountArgs = {
+  name: Scalars['String']['input'];
+  scopes: Array<Scalars['String']['input']>;
+};
+
+
 export type MutationCreateTaskArgs = {
   projectId: Scalars['ID']['input'];
   title: Scalars['String']['input'];
+};
+
+
+export type MutationDelegateToAgentArgs = {
+  agentName: Scalars['String']['input'];
+  scopes: Array<Scalars['String']['input']>;
+  ttlSeconds: Scalars['Int']['input'];
 };
 
 
@@ -232,7 +273,17 @@ export type MutationRevokeMemberSessionsArgs = {
 };
 
 
+export type MutationRevokeServiceAccountArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationRevokeSessionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRotateServiceAccountSecretArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -320,7 +371,8 @@ export type Query = {
    * type of event (one of SIGN_IN_SUCCEEDED, SIGN_IN_FAILED, REFRESH_TOKEN_REUSED, SESSION_SIGNED_OUT,
    * SESSION_REVOKED, SESSIONS_REVOKED_ALL, MEMBER_SESSIONS_REVOKED, MEMBER_INVITED, MEMBER_JOINED,
    * MEMBER_REMOVED, ORGANIZATION_SWITCHED, MFA_ENROLLED, MFA_PASSED, MFA_FAILED, SESSION_POLICY_UPDATED,
-   * ORGANIZATION_TIER_RAISED, SIGNING_KEY_ROTATED, CROSS_TENANT_ACCESS_DENIED); any other value is
+   * ORGANIZATION_TIER_RAISED, SIGNING_KEY_ROTATED, CROSS_TENANT_ACCESS_DENIED, SERVICE_ACCOUNT_CREATED,
+   * SERVICE_ACCOUNT_SECRET_ROTATED, SERVICE_ACCOUNT_REVOKED, SERVICE_TOKEN_ISSUED, AGENT_DELEGATED); any other value is
    * BAD_USER_INPUT. `first` is at most 100.
    */
   auditEvents: AuditEventConnection;
@@ -330,6 +382,8 @@ export type Query = {
   project?: Maybe<Project>;
   /** Projects of the active organization, oldest first. */
   projects: ProjectConnection;
+  /** ADMIN or OWNER (people only): the active organization's service accounts, revoked ones included, oldest first. */
+  serviceAccounts: Array<ServiceAccount>;
   /** The signed-in user's own live device sessions, most recently used first. */
   sessions: Array<DeviceSession>;
   /** Null when the task is not in the active organization. */
@@ -370,6 +424,25 @@ export type SensitivityTier =
   | 'CONFIDENTIAL'
   | 'REGULATED'
   | 'STANDARD';
+
+export type ServiceAccount = {
+  __typename?: 'ServiceAccount';
+  /** The client id to present at POST /oauth/token. */
+  clientId: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  revokedAt?: Maybe<Scalars['DateTime']['output']>;
+  scopes: Array<Scalars['String']['output']>;
+};
+
+export type ServiceAccountCredentials = {
+  __typename?: 'ServiceAccountCredentials';
+  clientId: Scalars['String']['output'];
+  /** Shown once: only its hash is stored. */
+  clientSecret: Scalars['String']['output'];
+  serviceAccount: ServiceAccount;
+};
 
 export type SessionPolicy = {
   __typename?: 'SessionPolicy';
@@ -520,6 +593,7 @@ export type ResolversTypes = {
   AuthPayload: ResolverTypeWrapper<AuthPayloadModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DelegatedToken: ResolverTypeWrapper<DelegatedTokenModel>;
   DeviceSession: ResolverTypeWrapper<DeviceSessionModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -535,6 +609,8 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Role: Role;
   SensitivityTier: SensitivityTier;
+  ServiceAccount: ResolverTypeWrapper<ServiceAccountModel>;
+  ServiceAccountCredentials: ResolverTypeWrapper<ServiceAccountCredentialsModel>;
   SessionPolicy: ResolverTypeWrapper<SessionPolicy>;
   SessionPolicyInput: SessionPolicyInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -552,6 +628,7 @@ export type ResolversParentTypes = {
   AuthPayload: AuthPayloadModel;
   Boolean: Scalars['Boolean']['output'];
   DateTime: Scalars['DateTime']['output'];
+  DelegatedToken: DelegatedTokenModel;
   DeviceSession: DeviceSessionModel;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
@@ -565,6 +642,8 @@ export type ResolversParentTypes = {
   ProjectConnection: ProjectConnectionModel;
   ProjectEdge: ProjectEdgeModel;
   Query: Record<PropertyKey, never>;
+  ServiceAccount: ServiceAccountModel;
+  ServiceAccountCredentials: ServiceAccountCredentialsModel;
   SessionPolicy: SessionPolicy;
   SessionPolicyInput: SessionPolicyInput;
   String: Scalars['String']['output'];
@@ -607,6 +686,11 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type DelegatedTokenResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DelegatedToken'] = ResolversParentTypes['DelegatedToken']> = {
+  accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type DeviceSessionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DeviceSession'] = ResolversParentTypes['DeviceSession']> = {
   boundOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -642,7 +726,9 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   confirmTotpEnrollment?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationConfirmTotpEnrollmentArgs, 'code'>>;
   createOrganization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationCreateOrganizationArgs, 'name' | 'tier'>>;
   createProject?: Resolver<ResolversTypes['Project'], ParentType, ContextType, RequireFields<MutationCreateProjectArgs, 'name'>>;
+  createServiceAccount?: Resolver<ResolversTypes['ServiceAccountCredentials'], ParentType, ContextType, RequireFields<MutationCreateServiceAccountArgs, 'name' | 'scopes'>>;
   createTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationCreateTaskArgs, 'projectId' | 'title'>>;
+  delegateToAgent?: Resolver<ResolversTypes['DelegatedToken'], ParentType, ContextType, RequireFields<MutationDelegateToAgentArgs, 'agentName' | 'scopes' | 'ttlSeconds'>>;
   deleteProject?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProjectArgs, 'id'>>;
   deleteTask?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteTaskArgs, 'id'>>;
   inviteMember?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationInviteMemberArgs, 'email' | 'role'>>;
@@ -651,7 +737,9 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'userId'>>;
   revokeAllSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   revokeMemberSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRevokeMemberSessionsArgs, 'userId'>>;
+  revokeServiceAccount?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeServiceAccountArgs, 'id'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
+  rotateServiceAccountSecret?: Resolver<ResolversTypes['ServiceAccountCredentials'], ParentType, ContextType, RequireFields<MutationRotateServiceAccountSecretArgs, 'id'>>;
   rotateSigningKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   signIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignInArgs, 'deviceName' | 'email' | 'password'>>;
   signOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -697,9 +785,25 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   organization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   project?: Resolver<Maybe<ResolversTypes['Project']>, ParentType, ContextType, RequireFields<QueryProjectArgs, 'id'>>;
   projects?: Resolver<ResolversTypes['ProjectConnection'], ParentType, ContextType, RequireFields<QueryProjectsArgs, 'first'>>;
+  serviceAccounts?: Resolver<Array<ResolversTypes['ServiceAccount']>, ParentType, ContextType>;
   sessions?: Resolver<Array<ResolversTypes['DeviceSession']>, ParentType, ContextType>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
+};
+
+export type ServiceAccountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ServiceAccount'] = ResolversParentTypes['ServiceAccount']> = {
+  clientId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type ServiceAccountCredentialsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ServiceAccountCredentials'] = ResolversParentTypes['ServiceAccountCredentials']> = {
+  clientId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  clientSecret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  serviceAccount?: Resolver<ResolversTypes['ServiceAccount'], ParentType, ContextType>;
 };
 
 export type SessionPolicyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SessionPolicy'] = ResolversParentTypes['SessionPolicy']> = {
@@ -747,6 +851,7 @@ export type Resolvers<ContextType = RequestContext> = {
   AuditEventEdge?: AuditEventEdgeResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DelegatedToken?: DelegatedTokenResolvers<ContextType>;
   DeviceSession?: DeviceSessionResolvers<ContextType>;
   Invitation?: InvitationResolvers<ContextType>;
   JSON?: GraphQLScalarType;
@@ -758,6 +863,8 @@ export type Resolvers<ContextType = RequestContext> = {
   ProjectConnection?: ProjectConnectionResolvers<ContextType>;
   ProjectEdge?: ProjectEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ServiceAccount?: ServiceAccountResolvers<ContextType>;
+  ServiceAccountCredentials?: ServiceAccountCredentialsResolvers<ContextType>;
   SessionPolicy?: SessionPolicyResolvers<ContextType>;
   Task?: TaskResolvers<ContextType>;
   TotpEnrollment?: TotpEnrollmentResolvers<ContextType>;
