@@ -34,6 +34,9 @@ export interface VerifiedAccessToken {
 
 export async function verifyAccessToken(token: string, keys: KeyRing, opts: VerifyOptions): Promise<VerifiedAccessToken> {
   if (token.length === 0 || token.length > MAX_TOKEN_LENGTH || !isCanonicalCompactJws(token)) throw invalid();
+  const cache = cacheOf(keys);
+  const seen = cache.get(token);
+  if (seen && seen.issuer === opts.issuer && seen.audience === opts.audience) return recheck(seen, token, keys, cache, opts.now ?? new Date());
   let header: JWTHeaderParameters;
   try {
     header = decodeProtectedHeader(token) as JWTHeaderParameters;
@@ -58,7 +61,9 @@ export async function verifyAccessToken(token: string, keys: KeyRing, opts: Veri
     if (!claims.success) throw invalid();
     if (key.ownerOrgId !== null && claims.data.org_id !== key.ownerOrgId) throw invalid();
     if (key.retiredAt && claims.data.iat * 1000 > key.retiredAt.getTime() + CLOCK_TOLERANCE_SECONDS * 1000) throw invalid();
-    return { claims: claims.data, keyOwnerOrgId: key.ownerOrgId };
+    const verified = { claims: claims.data, keyOwnerOrgId: key.ownerOrgId };
+    remember(cache, token, { ...verified, kid: key.kid, issuer: opts.issuer, audience: opts.audience });
+    return verified;
   } catch (err) {
     if (err instanceof errors.JWTExpired) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Access token expired');
     throw invalid(); // any other failure (malformed JSON, bad encoding) also fails closed
@@ -75,6 +80,68 @@ function isCanonicalCompactJws(token: string): boolean {
   if (!COMPACT_JWS.test(token)) return false;
   const signature = token.slice(token.lastIndexOf('.') + 1);
   return Buffer.from(signature, 'base64url').toString('base64url') === signature;
+}
+
+/*
+ * Verified tokens, per key ring (STACK.md: an ES256 verification is ~0.4 ms, a large share of a small
+ * request). Only the signature check is cached: a hit re-applies everything that can change after
+ * the first verification (the token's times, its key's retirement and verify-until) on the clock of
+ * the call, and the caller still checks the session and membership live. Keyed by the whole token,
+ * bounded, and an entry leaves once its token expires.
+ */
+const CACHE_MAX_ENTRIES = 10_000;
+
+interface CachedVerification extends VerifiedAccessToken {
+  readonly kid: string;
+  readonly issuer: string;
+  readonly audience: string;
+}
+
+const caches = new WeakMap<KeyRing, Map<string, CachedVerification>>();
+
+function cacheOf(keys: KeyRing): Map<string, CachedVerification> {
+  let cache = caches.get(keys);
+  if (!cache) caches.set(keys, (cache = new Map()));
+  return cache;
+}
+
+function remember(cache: Map<string, CachedVerification>, token: string, entry: CachedVerification): void {
+  if (cache.size >= CACHE_MAX_ENTRIES) {
+    // Drop the expired, then the oldest insertions, down to 90 %.
+    const nowSeconds = Date.now() / 1000;
+    for (const [t, e] of cache) if (e.claims.exp <= nowSeconds) cache.delete(t);
+    for (const t of cache.keys()) {
+      if (cache.size < CACHE_MAX_ENTRIES * 0.9) break;
+      cache.delete(t);
+    }
+  }
+  cache.set(token, entry);
+}
+
+async function recheck(seen: CachedVerification, token: string, keys: KeyRing, cache: Map<string, CachedVerification>, now: Date): Promise<VerifiedAccessToken> {
+  const times = checkTokenTimes(seen.claims, now);
+  if (times === 'expired') {
+    cache.delete(token);
+    throw new AppError(ErrorCode.UNAUTHENTICATED, 'Access token expired');
+  }
+  if (times === 'invalid') throw invalid();
+  const key = await keys.find(seen.kid); // gone past its verify-until: undefined
+  if (!key) throw invalid();
+  if (key.retiredAt && seen.claims.iat * 1000 > key.retiredAt.getTime() + CLOCK_TOLERANCE_SECONDS * 1000) throw invalid();
+  return { claims: seen.claims, keyOwnerOrgId: seen.keyOwnerOrgId };
+}
+
+/**
+ * jose's time checks for these options (exp, and iat against maxTokenAge), for a token whose
+ * signature was verified before: 'expired' where jose raises JWTExpired, 'invalid' for an `iat` in the future.
+ */
+export function checkTokenTimes(claims: { iat: number; exp: number }, now: Date): 'ok' | 'expired' | 'invalid' {
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  if (claims.exp <= nowSeconds - CLOCK_TOLERANCE_SECONDS) return 'expired';
+  const age = nowSeconds - claims.iat;
+  if (age - CLOCK_TOLERANCE_SECONDS > MAX_TOKEN_AGE_SECONDS + CLOCK_TOLERANCE_SECONDS) return 'expired';
+  if (age < -CLOCK_TOLERANCE_SECONDS) return 'invalid';
+  return 'ok';
 }
 
 function invalid(): AppError {
