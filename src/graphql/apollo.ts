@@ -1,5 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
@@ -103,6 +103,8 @@ export function createApollo(schema: import('graphql').GraphQLSchema, config: Co
       return development ? { ...INTERNAL, message: `Internal server error: ${String(errorSummary(original).message)}`, path: formatted.path } : { ...INTERNAL, path: formatted.path };
     },
     plugins: [
+      // No cache hints are used (every answer is private and no-store); the default plugin would add a hook to every field.
+      ApolloServerPluginCacheControlDisabled(),
       transactionPlugin(logger),
       observationPlugin(metrics, config.production),
       config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),

@@ -10,7 +10,7 @@ import { projectResolvers } from '../projects/resolvers.ts';
 import { serviceAccountResolvers } from '../service-accounts/resolvers.ts';
 import { sessionResolvers } from '../sessions/resolvers.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
-import { permissions } from './permissions.ts';
+import { permissionMiddleware } from './permissions.ts';
 import { DateTime, JSON as JSONScalar } from './scalars.ts';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schema', import.meta.url));
@@ -39,5 +39,5 @@ export function buildSchema(options: SchemaOptions = {}): GraphQLSchema {
     resolvers: [{ DateTime, JSON: JSONScalar }, ...moduleResolvers] as never,
     inheritResolversFromInterfaces: true,
   });
-  return options.shield === false ? schema : applyMiddleware(schema, permissions);
+  return options.shield === false ? schema : applyMiddleware(schema, permissionMiddleware(schema));
 }
