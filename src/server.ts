@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { AppServices } from './app-services.ts';
 import { ensureActiveSigningKey, KeyRing, loadSigningKeys } from './auth/keys/key-ring.ts';
 import type { Config } from './config.ts';
+import { assertBenchmarkAllowed, BENCHMARK_ONLY, disableEnforcementForBenchmark } from './db/benchmark-unenforced.ts';
 import { initORM } from './db/orm.ts';
 import { ormPoolStats } from './db/pool-stats.ts';
 import { RateLimitBuckets } from './db/rate-limit-buckets.ts';
@@ -34,12 +35,19 @@ export interface StartOptions {
   readonly logger: Logger;
   readonly now?: () => Date;
   readonly schema?: SchemaOptions;
+  /**
+   * `npm run bench` mode (b) only: graphql-shield, the tenant filter and the RLS setting off (connect
+   * as a role that bypasses RLS as well). Refused in production, before anything starts.
+   */
+  readonly unenforced?: typeof BENCHMARK_ONLY;
 }
 
 /** Builds the services registry and serves HTTP. The database must already be provisioned. */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { config, logger } = opts;
+  if (opts.unenforced !== undefined) assertBenchmarkAllowed(config);
   const orm: MikroORM = await initORM(opts.appDatabaseUrl, config.dbPoolMax);
+  if (opts.unenforced !== undefined) disableEnforcementForBenchmark(orm, config);
   const buckets = new RateLimitBuckets(opts.appDatabaseUrl);
   try {
     await ensureActiveSigningKey(orm.em, config.kek);
@@ -51,7 +59,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     metrics.watchPool('rate_limit', () => buckets.poolStats());
     const rateLimiter = new RateLimiter(buckets, config.rateLimits, config.kek, now, logger, metrics);
     const services: AppServices = { config, orm, keys, rateLimiter, metrics, now };
-    const apollo = createApollo(buildSchema(opts.schema), config, logger, metrics);
+    const apollo = createApollo(buildSchema(opts.unenforced !== undefined ? { ...opts.schema, shield: false } : opts.schema), config, logger, metrics);
     await apollo.start();
     const http: Server = createServer();
     const tracker = new RequestTracker(http);

@@ -1,4 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { isUnenforced } from './benchmark-unenforced.ts';
 import { TENANT_FILTER } from './tenant-owned.ts';
 
 export interface TenantSetting {
@@ -29,6 +30,8 @@ function clearTenantFilter(em: EntityManager): void {
  */
 export class RequestTransaction {
   readonly em: EntityManager;
+  /** False only under `npm run bench`'s enforcement-off mode (src/db/benchmark-unenforced.ts). */
+  private readonly enforced: boolean;
   private state: 'idle' | 'open' | 'done' = 'idle';
   /** Errors whose operation must still commit (see commitDespite). */
   private readonly committing = new WeakSet<Error>();
@@ -38,6 +41,7 @@ export class RequestTransaction {
 
   constructor(orm: MikroORM) {
     this.em = orm.em.fork({ clear: true, useContext: false });
+    this.enforced = !isUnenforced(orm);
   }
 
   get isOpen(): boolean {
@@ -49,7 +53,7 @@ export class RequestTransaction {
     if (this.state !== 'idle') throw new Error('request transaction already begun');
     this.state = 'open';
     await this.em.begin();
-    await setTenant(this.em, tenant);
+    if (this.enforced) await setTenant(this.em, tenant);
   }
 
   /**

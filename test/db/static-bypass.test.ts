@@ -22,6 +22,8 @@ const BYPASSES: [name: string, pattern: RegExp][] = [
   ['getDriver', /\bgetDriver\b/],
   ['filters:', /\bfilters\s*:/],
   ['setFilterParams', /\bsetFilterParams\b/],
+  // A filter registered on an EntityManager under the tenant filter's name shadows it (src/db/benchmark-unenforced.ts).
+  ['addFilter', /\baddFilter\b/],
   ['nativeUpdate', /\bnativeUpdate\b/],
   ['nativeDelete', /\bnativeDelete\b/],
   ['.upsert(', /\.upsert\s*[(<]/],
