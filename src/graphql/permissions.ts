@@ -207,9 +207,10 @@ export function ruleFor(type: string, field: string): unknown {
 
 /**
  * shield's middleware for `schema`, without the fields whose rule is `allow`. Such a field's wrapper
- * decides nothing (the rule is always true) but costs a promise per field per row: 2,400 of them for
- * 20 projects of 5 tasks (graphql-shield #812; BENCHMARKS.md). Every field with any other rule, and
- * every field left to the fallback (deny), keeps its wrapper; the parent's rule still gates the object.
+ * decides nothing (the rule is always true) but runs an async rule evaluation for every field of every
+ * row: about 400 fields for 20 projects of 5 tasks (graphql-shield #812; BENCHMARKS.md). Every field
+ * with any other rule, and every field left to the fallback (deny), keeps its wrapper; the parent's
+ * rule still gates the object.
  */
 export function permissionMiddleware(schema: GraphQLSchema): IMiddlewareTypeMap {
   const map = permissions.generate(schema) as IMiddlewareTypeMap;
