@@ -1,0 +1,203 @@
+/**
+ * No N+1 on the project/task graph: the number of SQL statements one GraphQL request sends does not
+ * grow with the number of projects on the page, nor with the number of tasks per project, because
+ * Project.tasks and Task.project go through per-request DataLoaders (src/graphql/loaders.ts).
+ */
+import type { MikroORM } from '@mikro-orm/postgresql';
+import assert from 'node:assert/strict';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { startTestApi, type GqlResult, type TestApi } from '../support/harness.ts';
+import { createTenant, type Tenant } from '../support/tenants.ts';
+
+/** The parts of knex's tarn pool the recorder needs: its events and whether anything is still out. */
+interface TarnPool {
+  on(event: 'acquireSuccess', listener: (eventId: number, connection: PgConnection) => void): void;
+  removeListener(event: 'acquireSuccess', listener: (eventId: number, connection: PgConnection) => void): void;
+  numUsed(): number;
+  numPendingAcquires(): number;
+  numPendingCreates(): number;
+}
+
+interface PgConnection {
+  query(config: unknown, ...rest: unknown[]): unknown;
+}
+
+/**
+ * Every statement the server's ORM sends, seen on the wire side of knex: each pg connection of the
+ * ORM's pool has its `query` wrapped the first time it is handed out. Hooking knex's client instead
+ * would miss BEGIN/COMMIT: knex runs them through a transaction client built from the client's
+ * prototype, not through the instance. Raw `em.execute` and the entity queries go the same way.
+ */
+class StatementRecorder {
+  private readonly wrapped = new WeakSet<PgConnection>();
+  /** The open recording, if any: statements outside `record` (seeding, sign-in) are not kept. */
+  private statements: string[] | null = null;
+  private readonly pool: TarnPool;
+  private readonly onAcquire = (_id: number, connection: PgConnection) => this.wrap(connection);
+
+  constructor(orm: MikroORM) {
+    const pool = (orm.em.getConnection().getKnex().client as { pool?: TarnPool }).pool;
+    if (!pool) throw new Error('the ORM has no connection pool yet');
+    this.pool = pool;
+    pool.on('acquireSuccess', this.onAcquire);
+  }
+
+  /** The statements sent from the start of `request` until the pool is idle again after it. */
+  async record<T>(request: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+    await this.idle();
+    const statements: string[] = [];
+    this.statements = statements;
+    try {
+      const result = await request();
+      await this.idle(); // anything run after the response (afterFinish hooks) still counts
+      return { result, statements };
+    } finally {
+      this.statements = null;
+    }
+  }
+
+  detach(): void {
+    this.pool.removeListener('acquireSuccess', this.onAcquire);
+  }
+
+  private wrap(connection: PgConnection): void {
+    if (this.wrapped.has(connection)) return;
+    this.wrapped.add(connection);
+    const query = connection.query.bind(connection);
+    connection.query = (config: unknown, ...rest: unknown[]) => {
+      this.statements?.push(typeof config === 'string' ? config : String((config as { text?: unknown }).text));
+      return query(config, ...rest);
+    };
+  }
+
+  private async idle(): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (this.pool.numUsed() + this.pool.numPendingAcquires() + this.pool.numPendingCreates() > 0) {
+      if (Date.now() > deadline) throw new Error('the ORM pool did not become idle');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
+
+/**
+ * What one read of a signed-in tenant costs, in order:
+ *   1. BEGIN;                        (RequestTransaction.begin, through knex's transaction)
+ *   2. select set_config(...)        (setTenant: RLS org and user)
+ *   3. select ... device_sessions    (loadLiveState: session, membership, tier, key)
+ *   4. select ... from "projects"    (listProjects, or projectById for project(id))
+ *   5. select ... from "tasks"       (tasksByProject, one batch for every project)
+ *   6. COMMIT;                       (RequestTransaction.finish)
+ * Task.project adds nothing: projectById was primed (projects) or already holds the project (project(id)).
+ */
+const STATEMENTS_PER_READ = 6;
+const EXPECTED_SHAPE = [/^begin/i, /set_config\('app\.org_id'/, /from device_sessions/, /from "projects"/, /from "tasks"/, /^commit/i];
+
+const PROJECTS = `query($first: Int) { projects(first: $first) { edges { node { id name tasks { id title done } } } } }`;
+const PROJECT_TASKS = `query($id: ID!) { project(id: $id) { id tasks { id project { id } } } }`;
+
+let api: TestApi;
+let recorder: StatementRecorder;
+
+before(async () => {
+  api = await startTestApi();
+  recorder = new StatementRecorder(api.server.services.orm);
+});
+after(async () => {
+  recorder?.detach();
+  await api?.close();
+});
+
+/** A tenant whose only data is `projects` projects of `tasksEach` tasks each (seeded as the owner). */
+async function tenantWith(label: string, projects: number, tasksEach: number): Promise<Tenant> {
+  const tenant = await createTenant(api, label);
+  await api.db.sql(`delete from projects where org_id = $1`, [tenant.orgId]);
+  await api.db.sql(
+    `insert into projects (org_id, id, name, created_at)
+     select $1::uuid, gen_random_uuid(), 'project ' || i, now() + i * interval '1 ms' from generate_series(1, $2::int) i`,
+    [tenant.orgId, projects],
+  );
+  await api.db.sql(
+    `insert into tasks (org_id, id, project_id, title, created_at)
+     select p.org_id, gen_random_uuid(), p.id, 'task ' || j, now() + j * interval '1 ms'
+       from projects p, generate_series(1, $2::int) j where p.org_id = $1::uuid`,
+    [tenant.orgId, tasksEach],
+  );
+  return tenant;
+}
+
+/** Runs one request, asserts it succeeded, and returns its data and the statements it sent. */
+async function measure(t: TestContext, label: string, query: string, variables: Record<string, unknown>, token: string) {
+  const { result, statements } = await recorder.record((): Promise<GqlResult> => api.gql(query, variables, token));
+  assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+  // A recorder that sees nothing would make every count equal: refuse to pass on that.
+  assert.ok(statements.length > 0, `${label}: no SQL statement was observed; the recorder is not attached to the server's pool`);
+  t.diagnostic(`${label}: ${statements.length} statements`);
+  return { data: result.data, statements };
+}
+
+function listStatements(statements: string[]): string[] {
+  return statements.map((s, i) => `  ${i + 1}. ${s.replace(/\s+/g, ' ').slice(0, 110)}`);
+}
+
+function describeStatements(statements: string[]): string {
+  return listStatements(statements).join('\n');
+}
+
+function printStatements(t: TestContext, label: string, statements: string[]): void {
+  t.diagnostic(`${label}:`);
+  for (const line of listStatements(statements)) t.diagnostic(line);
+}
+
+function assertConstant(counts: Map<string, string[]>): void {
+  for (const [label, statements] of counts) {
+    assert.equal(
+      statements.length,
+      STATEMENTS_PER_READ,
+      `${label} sent ${statements.length} statements, expected ${STATEMENTS_PER_READ} (N+1?):\n${describeStatements(statements)}`,
+    );
+    EXPECTED_SHAPE.forEach((shape, i) => assert.match(statements[i] ?? '', shape, `${label}, statement ${i + 1}:\n${describeStatements(statements)}`));
+  }
+}
+
+describe('projects { tasks } costs the same whatever the page holds', () => {
+  test('N = 1, 5 and 20 projects of 3 tasks each', async (t) => {
+    const tenant = await tenantWith('pages', 20, 3);
+    const counts = new Map<string, string[]>();
+    for (const first of [1, 5, 20]) {
+      const { data, statements } = await measure(t, `projects(first: ${first})`, PROJECTS, { first }, tenant.token);
+      assert.equal(data.projects.edges.length, first);
+      for (const { node } of data.projects.edges) assert.equal(node.tasks.length, 3);
+      counts.set(`projects(first: ${first})`, statements);
+    }
+    printStatements(t, 'projects(first: 20) sent', counts.get('projects(first: 20)')!);
+    assertConstant(counts);
+  });
+
+  test('10 projects of 0 tasks and 10 projects of 10 tasks', async (t) => {
+    const counts = new Map<string, string[]>();
+    for (const tasksEach of [0, 10]) {
+      const tenant = await tenantWith(`tasks${tasksEach}`, 10, tasksEach);
+      const { data, statements } = await measure(t, `10 projects × ${tasksEach} tasks`, PROJECTS, { first: 10 }, tenant.token);
+      assert.equal(data.projects.edges.length, 10);
+      for (const { node } of data.projects.edges) assert.equal(node.tasks.length, tasksEach);
+      counts.set(`10 projects × ${tasksEach} tasks`, statements);
+    }
+    assertConstant(counts);
+  });
+});
+
+describe('project(id) { tasks { project } } costs the same whatever the task count', () => {
+  test('a project of 1, 3 and 10 tasks', async (t) => {
+    const counts = new Map<string, string[]>();
+    for (const tasksEach of [1, 3, 10]) {
+      const tenant = await tenantWith(`one${tasksEach}`, 1, tasksEach);
+      const [row] = await api.db.sql<{ id: string }>(`select id from projects where org_id = $1`, [tenant.orgId]);
+      const { data, statements } = await measure(t, `project with ${tasksEach} tasks`, PROJECT_TASKS, { id: row!.id }, tenant.token);
+      assert.equal(data.project.tasks.length, tasksEach);
+      for (const task of data.project.tasks) assert.equal(task.project.id, row!.id);
+      counts.set(`project with ${tasksEach} tasks`, statements);
+    }
+    printStatements(t, 'project with 10 tasks sent', counts.get('project with 10 tasks')!);
+    assertConstant(counts);
+  });
+});
