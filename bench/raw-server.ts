@@ -1,0 +1,639 @@
+/**
+ * `npm run bench` mode (c), the practical limit of this machine: node:http and a pg.Pool running the
+ * SQL the full server runs for each benchmarked operation (captured from it), statement for statement
+ * and in the same order, in one transaction per request on one pooled connection, as the confined
+ * role with the same set_config calls (RLS applies). No GraphQL, ORM, shield, logging or metrics:
+ * requests are dispatched on `operationName` and answered with the JSON the GraphQL query returns,
+ * byte for byte. Token verification and signing, refresh-token hashing and successor derivation,
+ * rate limits and every security decision are src's own functions; so is the raw SQL src/db runs
+ * through `em.execute` (live state, advisory lock, security event), called here unchanged.
+ *
+ * Only the paths the benchmark takes are reproduced beyond the decisions themselves: refresh-token
+ * reuse is refused without revoking the user's sessions, a switch with an MFA code, a dedicated
+ * signing key not yet created and the like answer NOT_REPRODUCED (`notReproduced`), and a lookup
+ * miss answers without the full server's cross-tenant probe (`object_exists_elsewhere`).
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { sessionEnd } from '../src/auth/device-session.entity.ts';
+import { KeyRing, type ActiveSigningKey } from '../src/auth/keys/key-ring.ts';
+import type { RetiredBy } from '../src/auth/refresh-token.entity.ts';
+import { SigningKey } from '../src/auth/signing-key.entity.ts';
+import { SERVICE_CLIENT_ID } from '../src/auth/tokens/claims.ts';
+import { signAccessToken } from '../src/auth/tokens/sign-access-token.ts';
+import { verifyAccessToken } from '../src/auth/tokens/verify-access-token.ts';
+import { loadConfig } from '../src/config.ts';
+import { hashToken, newOpaqueToken, REFRESH_TOKEN_PATTERN, successorToken } from '../src/crypto/tokens.ts';
+import { loadLiveState, loadServiceLiveState } from '../src/db/live-state.ts';
+import { advisoryXactLock } from '../src/db/locks.ts';
+import { RateLimitBuckets } from '../src/db/rate-limit-buckets.ts';
+import { recordSecurityEvent } from '../src/db/security-events.ts';
+import { AppError, badInput, ErrorCode, forbidden, notFound, unauthenticated } from '../src/errors.ts';
+import { parseId } from '../src/graphql/ids.ts';
+import { addressSubject } from '../src/limits/client-address.ts';
+import type { RateLimit, RateLimitRule } from '../src/limits/decide-rate-limit.ts';
+import { RateLimiter } from '../src/limits/rate-limiter.ts';
+import { createLogger } from '../src/logger.ts';
+import type { Metrics } from '../src/observability/metrics.ts';
+import type { Role } from '../src/organizations/membership.entity.ts';
+import type { Tier } from '../src/organizations/organization.entity.ts';
+import { decideEntry } from '../src/policy/decide-entry.ts';
+import { resolvePolicy, strictestPolicy, type PolicyOverrides, type SessionPolicy } from '../src/policy/session-policy.ts';
+import { decideRefresh } from '../src/sessions/decide-refresh.ts';
+import { requireSignedIn, requireTenant } from '../src/tenancy/require.ts';
+import { decideScope, decideServiceScope, type TenantScope } from '../src/tenancy/tenant-scope.ts';
+import { storableText } from '../src/validation.ts';
+import { OPERATIONS } from './lib/operations.ts';
+import { BENCH_RATE_LIMITS } from './lib/rate-limits.ts';
+
+export interface RawServerOptions {
+  /** The confined runtime role (`orgbound_app`): RLS applies. */
+  readonly databaseUrl: string;
+  readonly kek: Buffer;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly poolMax: number;
+  /** Defaults to BENCH_RATE_LIMITS, what bench/api-server.ts gives the full server. */
+  readonly rateLimits?: Readonly<Record<RateLimitRule, RateLimit>>;
+}
+
+interface RawApp {
+  readonly pool: pg.Pool;
+  readonly keys: KeyRing;
+  readonly rateLimiter: RateLimiter;
+  readonly options: RawServerOptions;
+}
+
+/** Listens on 127.0.0.1, port 0. The database must hold the global signing key (the full server creates it). */
+export async function startRawServer(options: RawServerOptions): Promise<{ port: number; close(): Promise<void> }> {
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolMax });
+  pool.on('error', () => undefined); // an idle client losing its connection must not crash the process
+  const buckets = new RateLimitBuckets(options.databaseUrl); // a small pool of its own, as the full server's
+  try {
+    const keys = new KeyRing(() => loadSigningKeys(pool), options.kek);
+    await keys.reload();
+    // RateLimiter reports refusals to metrics; the raw server keeps none (the bench's limits never refuse).
+    const noMetrics = { countRateLimited: () => undefined } as unknown as Metrics;
+    const rules = options.rateLimits ?? loadConfig({ ...BENCH_RATE_LIMITS }).rateLimits;
+    const rateLimiter = new RateLimiter(buckets, rules, options.kek, () => new Date(), createLogger('warn'), noMetrics);
+    const app: RawApp = { pool, keys, rateLimiter, options };
+    const server = createServer((req, res) => void handle(app, req, res).catch((err: unknown) => answerError(res, err, null)));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+    const close = async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await rateLimiter.idle();
+      await buckets.close();
+      await pool.end();
+    };
+    return { port: (server.address() as AddressInfo).port, close };
+  } catch (err) {
+    await buckets.close();
+    await pool.end();
+    throw err;
+  }
+}
+
+interface SigningKeyRow {
+  id: string;
+  alg: string;
+  public_jwk: Record<string, unknown>;
+  private_jwk_sealed: string;
+  created_at: Date;
+  retired_at: Date | null;
+  verify_until: Date | null;
+  owner_org_id: string | null;
+}
+
+/** `select * from signing_keys` as KeyRing's loader wants it (SigningKey's property names). */
+async function loadSigningKeys(pool: pg.Pool): Promise<SigningKey[]> {
+  const { rows } = await pool.query<SigningKeyRow>('select * from signing_keys order by created_at asc');
+  if (rows.length === 0) throw new Error('raw server: signing_keys is empty: start the full server on this database first');
+  return rows.map((r) =>
+    Object.assign(new SigningKey(), {
+      id: r.id,
+      alg: r.alg,
+      publicJwk: r.public_jwk,
+      privateJwkSealed: r.private_jwk_sealed,
+      createdAt: r.created_at,
+      retiredAt: r.retired_at,
+      verifyUntil: r.verify_until,
+      ownerOrgId: r.owner_org_id,
+    }),
+  );
+}
+
+// ---- HTTP ---------------------------------------------------------------------------------------
+
+interface Operation {
+  /** The root field the GraphQL query selects. */
+  readonly field: string;
+  /** A nullable field errs as `{ field: null }`, a non-null one as `data: null` (GraphQL null propagation). */
+  readonly nullable: boolean;
+  run(req: OperationRequest): Promise<unknown>;
+}
+
+interface OperationRequest {
+  readonly app: RawApp;
+  readonly tx: RequestTx;
+  readonly scope: TenantScope | null;
+  readonly variables: Record<string, unknown>;
+  readonly clientAddress: string;
+}
+
+/** The benchmark's operations (bench/lib/operations.ts), by operationName. */
+const DISPATCH = new Map<string, Operation>([
+  [OPERATIONS.projectsWithTasks.operationName, { field: 'projects', nullable: false, run: projectsWithTasks }],
+  [OPERATIONS.projectById.operationName, { field: 'project', nullable: true, run: projectById }],
+  [OPERATIONS.createTask.operationName, { field: 'createTask', nullable: false, run: createTask }],
+  [OPERATIONS.refreshSession.operationName, { field: 'refreshSession', nullable: false, run: refreshSession }],
+  [OPERATIONS.switchOrganization.operationName, { field: 'switchOrganization', nullable: false, run: switchOrganization }],
+]);
+
+const BODY_LIMIT_BYTES = 100 * 1024; // src/http/app.ts BODY_LIMIT
+
+async function handle(app: RawApp, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'POST' || req.url !== '/graphql') return answer(res, 404, badRequest('Not found'));
+  const body = await readJson(req);
+  if (body === 'too large') return answer(res, 413, badRequest('Request body too large'));
+  if (body === 'malformed') return answer(res, 400, badRequest('Malformed JSON body'));
+  const op = typeof body.operationName === 'string' ? DISPATCH.get(body.operationName) : undefined;
+  if (!op) return answer(res, 400, badRequest('raw bench server: unknown operationName'));
+  const variables = (typeof body.variables === 'object' && body.variables !== null ? body.variables : {}) as Record<string, unknown>;
+  let opened: Awaited<ReturnType<typeof openRequest>>;
+  try {
+    opened = await openRequest(app, req.headers.authorization);
+  } catch (err) {
+    return answerError(res, err, null);
+  }
+  const { tx, scope } = opened;
+  try {
+    const data = { [op.field]: await op.run({ app, tx, scope, variables, clientAddress: addressSubject(req.socket.remoteAddress) }) };
+    await tx.end(true);
+    answer(res, 200, { data });
+  } catch (err) {
+    await tx.end(false);
+    answerError(res, err, op);
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | 'too large' | 'malformed'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > BODY_LIMIT_BYTES) return 'too large';
+    chunks.push(chunk);
+  }
+  try {
+    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : 'malformed';
+  } catch {
+    return 'malformed';
+  }
+}
+
+/** Apollo's serialisation: JSON.stringify and a newline (bench/run.ts compares the reads' bodies as strings). */
+function answer(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+const badRequest = (message: string) => ({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+
+/** A path of the full server that the benchmark never takes: refused rather than reimplemented. */
+class NotReproduced extends Error {}
+const notReproduced = (what: string) => new NotReproduced(`raw bench server: ${what} is not reproduced`);
+let internalErrorsReported = 0;
+
+/** As Apollo answers: a contract error keeps its code and HTTP status (401 for the session codes); `op` null: raised building the context. */
+function answerError(res: ServerResponse, err: unknown, op: Operation | null): void {
+  if (!(err instanceof AppError)) {
+    const code = err instanceof NotReproduced ? 'NOT_REPRODUCED' : 'INTERNAL_SERVER_ERROR';
+    if (internalErrorsReported++ < 10) console.error('raw server:', err);
+    if (!res.headersSent) answer(res, 500, { errors: [{ message: err instanceof NotReproduced ? err.message : 'Internal server error', extensions: { code } }] });
+    return;
+  }
+  const status = (err.extensions.http as { status?: number } | undefined)?.status ?? 200;
+  const error = { message: err.message, ...(op ? { path: [op.field] } : {}), extensions: { code: err.code } };
+  answer(res, status, op ? { errors: [error], data: op.nullable ? { [op.field]: null } : null } : { errors: [error] });
+}
+
+/** src/graphql/context.ts parseBearer: no header → null; anything but `Bearer <token>` → UNAUTHENTICATED. */
+function parseBearer(header: string | undefined): string | null {
+  if (header === undefined || header === '') return null;
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+  if (!match?.[1]) throw unauthenticated('Malformed Authorization header');
+  return match[1];
+}
+
+// ---- The request transaction --------------------------------------------------------------------
+
+const SET_TENANT = `select set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)`; // src/db/request-transaction.ts setTenant
+const dollarForms = new Map<string, string>();
+
+/** One request's transaction on one pooled connection. */
+class RequestTx {
+  private ended = false;
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async rows<R>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.client.query(sql, params)).rows as R[];
+  }
+
+  async first<R>(sql: string, params: unknown[]): Promise<R | null> {
+    return (await this.rows<R>(sql, params))[0] ?? null;
+  }
+
+  async setTenant(orgId: string | null, userId: string | null): Promise<void> {
+    await this.rows(SET_TENANT, [orgId ?? '', userId ?? '']);
+  }
+
+  /** MikroORM's `em.execute` as src/db's raw SQL calls it: `?` placeholders, rows back. */
+  execute(sql: string, params: unknown[] = []): Promise<unknown[]> {
+    let numbered = dollarForms.get(sql);
+    if (numbered === undefined) {
+      let n = 0;
+      numbered = sql.replace(/\?/g, () => `$${++n}`);
+      dollarForms.set(sql, numbered);
+    }
+    return this.rows(numbered, params);
+  }
+
+  /** For loadLiveState, advisoryXactLock and recordSecurityEvent, which use nothing of the EntityManager but `execute`. */
+  get em(): EntityManager {
+    return this as unknown as EntityManager;
+  }
+
+  /** COMMIT or ROLLBACK, once; a connection that failed either is destroyed rather than pooled. A failed COMMIT raises. */
+  async end(commit: boolean): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      await this.client.query(commit ? 'commit' : 'rollback');
+      this.client.release();
+    } catch (err) {
+      this.client.release(err as Error);
+      if (commit) throw err;
+    }
+  }
+}
+
+/** src/graphql/context.ts buildContext: verify the token, BEGIN with the claimed tenant, check session and membership live. */
+async function openRequest(app: RawApp, authorization: string | undefined): Promise<{ tx: RequestTx; scope: TenantScope | null }> {
+  const token = parseBearer(authorization);
+  const { issuer, audience } = app.options;
+  const verified = token === null ? null : await verifyAccessToken(token, app.keys, { issuer, audience, now: new Date() });
+  const tx = new RequestTx(await app.pool.connect());
+  try {
+    await tx.rows('begin');
+    if (!verified) {
+      await tx.setTenant(null, null);
+      return { tx, scope: null };
+    }
+    const { claims } = verified;
+    const claimedOrg = claims.org_id ?? null;
+    await tx.setTenant(claimedOrg, claims.sub);
+    const service = SERVICE_CLIENT_ID.exec(claims.client_id);
+    const decision = service
+      ? claimedOrg === service[1] && claims.sid === service[2]
+        ? decideServiceScope(verified, service[1]!, await loadServiceLiveState(tx.em, claims.sid, service[1]!))
+        : ({ kind: 'deny', code: ErrorCode.UNAUTHENTICATED, message: 'Invalid access token' } as const)
+      : decideScope(verified, await loadLiveState(tx.em, claims.sid, claimedOrg), new Date());
+    if (decision.kind === 'deny') throw new AppError(decision.code, decision.message);
+    if (decision.scope.orgId !== claimedOrg) await tx.setTenant(decision.scope.orgId, decision.scope.userId);
+    return { tx, scope: decision.scope };
+  } catch (err) {
+    await tx.end(false);
+    throw err;
+  }
+}
+
+// ---- Projects -----------------------------------------------------------------------------------
+
+interface ProjectRow {
+  id: string;
+  name: string;
+}
+interface TaskRow {
+  id: string;
+  project_id: string;
+  title: string;
+  done: boolean;
+}
+
+/** `$first, …` for an `in (…)` list of `count` values, as MikroORM writes one. */
+const inList = (first: number, count: number) => Array.from({ length: count }, (_, i) => `$${first + i}`).join(', ');
+
+const PAGE_SIZE = 20; // projects(first: 20)
+const SELECT_PROJECT = `select "p0".* from "projects" as "p0" where "p0"."org_id" = $1 and "p0"."id" in ($2)`;
+const TASK_TITLE = storableText(500); // src/projects/project.service.ts taskTitle
+
+function stringVariable(variables: Record<string, unknown>, name: string): string {
+  const value = variables[name];
+  if (typeof value !== 'string') throw badInput(`Variable "$${name}" must be a string`);
+  return value;
+}
+
+/** listProjects, then the Project.tasks DataLoader once for the page (not at all for an empty page). */
+async function projectsWithTasks({ tx, scope }: OperationRequest): Promise<unknown> {
+  const { orgId } = requireTenant(scope);
+  const rows = await tx.rows<ProjectRow>(
+    `select "p0".* from "projects" as "p0" where "p0"."org_id" = $1 order by "p0"."created_at" asc, "p0"."id" asc limit ${PAGE_SIZE + 1}`,
+    [orgId],
+  );
+  const page = rows.slice(0, PAGE_SIZE);
+  const tasks = new Map<string, { id: string; title: string; done: boolean }[]>(page.map((p) => [p.id, []]));
+  if (page.length > 0) {
+    const sql = `select "t0".* from "tasks" as "t0" where "t0"."org_id" = $1 and "t0"."project_id" in (${inList(2, page.length)}) order by "t0"."created_at" asc, "t0"."id" asc`;
+    for (const t of await tx.rows<TaskRow>(sql, [orgId, ...page.map((p) => p.id)])) tasks.get(t.project_id)?.push({ id: t.id, title: t.title, done: t.done });
+  }
+  return { edges: page.map((p) => ({ node: { id: p.id, name: p.name, tasks: tasks.get(p.id) } })) };
+}
+
+/** findProject through the projectById DataLoader. A miss answers null without the cross-tenant probe. */
+async function projectById({ tx, scope, variables }: OperationRequest): Promise<unknown> {
+  const id = parseId(stringVariable(variables, 'id'));
+  const { orgId } = requireTenant(scope);
+  const project = await tx.first<ProjectRow>(SELECT_PROJECT, [orgId, id]);
+  return project ? { id: project.id, name: project.name } : null;
+}
+
+/** createTask: the project through the DataLoader (NOT_FOUND without the cross-tenant probe), then the insert. */
+async function createTask({ tx, scope, variables }: OperationRequest): Promise<unknown> {
+  const projectId = parseId(stringVariable(variables, 'projectId'), 'projectId');
+  const { orgId } = requireTenant(scope);
+  const project = await tx.first<ProjectRow>(SELECT_PROJECT, [orgId, projectId]);
+  if (!project) throw notFound('Project');
+  const title = TASK_TITLE.safeParse(variables.title);
+  if (!title.success) throw badInput('Invalid title');
+  const task = { id: randomUUID(), title: title.data, done: false };
+  await tx.rows(`insert into "tasks" ("org_id", "id", "project_id", "title", "done", "created_at") values ($1, $2, $3, $4, $5, $6)`, [
+    orgId,
+    task.id,
+    project.id,
+    task.title,
+    task.done,
+    new Date(),
+  ]);
+  return task;
+}
+
+// ---- Sessions (src/sessions/session.service.ts) -------------------------------------------------
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  created_at: Date;
+  last_used_at: Date;
+  expires_at: Date;
+  idle_expires_at: Date;
+  revoked_at: Date | null;
+  bound_org_id: string | null;
+  active_org_id: string | null;
+  entered_org_ids: string[];
+  policy: SessionPolicy;
+  auth_time: Date;
+  amr: string[];
+  mfa_at: Date | null;
+}
+interface TokenRow {
+  id: string;
+  session_id: string;
+  token_hash: string;
+  expires_at: Date;
+  rotated_at: Date | null;
+  retired_by: RetiredBy | null;
+}
+interface OrgRow {
+  id: string;
+  tier: Tier;
+  policy_overrides: PolicyOverrides;
+}
+interface Entered {
+  readonly org: OrgRow;
+  readonly role: Role;
+}
+interface TokenPair {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+}
+
+const SELECT_SESSION = `select "d0".* from "device_sessions" as "d0" where "d0"."id" = $1 limit 1`;
+const RETIRE_TOKEN = `update "refresh_tokens" set "rotated_at" = $1, "retired_by" = $2 where "id" = $3`;
+const lockUser = (tx: RequestTx, userId: string) => advisoryXactLock(tx.em, `orgbound:user:${userId}`);
+const policyOf = (org: OrgRow) => resolvePolicy(org.tier, org.policy_overrides);
+
+/** refreshSession: a rotation, or a retry within the leeway (the same successor again); statements in its order. */
+async function refreshSession({ app, tx, variables, clientAddress }: OperationRequest): Promise<TokenPair> {
+  const presented = stringVariable(variables, 'refreshToken');
+  await app.rateLimiter.consume('refreshPerAddress', clientAddress);
+  const seen = REFRESH_TOKEN_PATTERN.test(presented) ? await tx.first<TokenRow>(`select "r0".* from "refresh_tokens" as "r0" where "r0"."token_hash" = $1 limit 1`, [hashToken(presented)]) : null;
+  const owner = seen ? await tx.first<SessionRow>(SELECT_SESSION, [seen.session_id]) : null;
+  if (!seen || !owner) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
+  await app.rateLimiter.consume('refreshPerSession', owner.id);
+  await lockUser(tx, owner.user_id);
+  const token = await tx.first<TokenRow>(`select "r0".* from "refresh_tokens" as "r0" where "r0"."id" = $1 limit 1`, [seen.id]);
+  const session = await tx.first<SessionRow>(SELECT_SESSION, [owner.id]);
+  if (!token || !session) throw new Error('refresh token or session gone under the lock');
+  const now = new Date();
+  let saved = { ...session };
+  const enteredOrgs = session.revoked_at ? [] : await tightenToEnteredOrgs(tx, session, now);
+  const next = successorToken(app.options.kek, presented);
+  const rotate = await decideRotation(tx, token, session, next, now);
+  if (rotate) {
+    saved = await flushSession(tx, saved, session); // the tightened policy, then retire: one live token per family
+    await tx.rows(RETIRE_TOKEN, [now, 'refresh', token.id]);
+    session.idle_expires_at = idleEnd(now, session.policy, session.expires_at);
+  }
+  session.last_used_at = now;
+  const entered = await activeOrgOf(tx, session, enteredOrgs);
+  if (rotate) await insertRefreshToken(tx, session, next, token.id, now);
+  await flushSession(tx, saved, session);
+  return issueTokens(app, tx, session, entered, next, now);
+}
+
+/**
+ * decideRefresh on what the database holds under the lock: true to rotate, false for a retry (a
+ * response lost in flight: the bench loses one per connection whenever a measurement stops).
+ * Raises for the rest; reuse is refused without its revocation of every session of the user.
+ */
+async function decideRotation(tx: RequestTx, token: TokenRow, session: SessionRow, next: string, now: Date): Promise<boolean> {
+  const successor = token.rotated_at
+    ? await tx.first<TokenRow>(`select "r0".* from "refresh_tokens" as "r0" where "r0"."parent_id" = $1 and "r0"."session_id" = $2 limit 1`, [token.id, session.id])
+    : null;
+  // A refresh's successor is derived from the presented token; a switch's is random.
+  const successorIsLive = !!successor && !successor.rotated_at && (token.retired_by === 'switch' || successor.token_hash === hashToken(next));
+  const presented = { expiresAt: token.expires_at, rotatedAt: token.rotated_at, retiredBy: token.retired_by, successorIsLive };
+  const decision = decideRefresh(presented, { revokedAt: session.revoked_at, expiresAt: end(session) }, session.policy.refreshReuseLeewaySeconds, now);
+  switch (decision.kind) {
+    case 'rotate':
+      return true;
+    case 'retry':
+      return false;
+    case 'revoked':
+      throw new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked');
+    case 'expired':
+      throw new AppError(ErrorCode.SESSION_EXPIRED, 'Session expired');
+    case 'superseded':
+      throw new AppError(ErrorCode.UNAUTHENTICATED, 'Refresh token superseded by an organization switch');
+    case 'reuse':
+      throw new AppError(ErrorCode.UNAUTHENTICATED, 'Refresh token reused (raw bench server: the revocation of every session of the user is not reproduced)');
+  }
+}
+
+/** tightenToEnteredOrgs: the session's policy becomes the strictest of every org it has entered. */
+async function tightenToEnteredOrgs(tx: RequestTx, session: SessionRow, now: Date): Promise<OrgRow[]> {
+  if (session.entered_org_ids.length === 0) return [];
+  await tx.setTenant(null, session.user_id);
+  const orgs = await tx.rows<OrgRow>(`select "o0".* from "organizations" as "o0" where "o0"."id" in (${inList(1, session.entered_org_ids.length)})`, session.entered_org_ids);
+  applyPolicy(session, strictestPolicy([session.policy, ...orgs.map(policyOf)]), now);
+  return orgs;
+}
+
+/** activeOrgOf while the membership lives; the rest (membership gone, isolation turned on) is not reproduced. */
+async function activeOrgOf(tx: RequestTx, session: SessionRow, known: OrgRow[]): Promise<Entered | null> {
+  if (!session.active_org_id) return null;
+  const entered = await membershipIn(tx, session.active_org_id, session.user_id, known);
+  if (entered && (!policyOf(entered.org).isolatedSession || session.bound_org_id === entered.org.id)) return entered;
+  throw notReproduced('a refresh whose active organization is gone or isolated');
+}
+
+/**
+ * membershipIn: sets the tenant to `orgId`, then the membership and the org. An org already read
+ * in this transaction (`known`) is not read again, as MikroORM's identity map serves it.
+ */
+async function membershipIn(tx: RequestTx, orgId: string, userId: string, known: OrgRow[] = []): Promise<Entered | null> {
+  await tx.setTenant(orgId, userId);
+  const membership = await tx.first<{ role: Role }>(`select "m0".* from "memberships" as "m0" where "m0"."org_id" = $1 and "m0"."user_id" = $2 limit 1`, [orgId, userId]);
+  if (!membership) return null;
+  const org = known.find((o) => o.id === orgId) ?? (await tx.first<OrgRow>(`select "o0".* from "organizations" as "o0" where "o0"."id" = $1 limit 1`, [orgId]));
+  return org ? { org, role: membership.role } : null;
+}
+
+/** switchOrganization without an MFA code (the bench's orgs require none). */
+async function switchOrganization({ app, tx, scope: maybeScope, variables }: OperationRequest): Promise<TokenPair> {
+  const scope = requireSignedIn(maybeScope);
+  const targetOrgId = parseId(stringVariable(variables, 'organizationId'), 'organizationId');
+  if (variables.mfaCode) throw notReproduced('switchOrganization with an MFA code');
+  await lockUser(tx, scope.userId);
+  const session = await tx.first<SessionRow>(`select "d0".* from "device_sessions" as "d0" where "d0"."id" = $1 and "d0"."user_id" = $2 limit 1`, [scope.sessionId, scope.userId]);
+  const user = await tx.first<{ totp_secret_sealed: string | null }>(`select "u0".* from "users" as "u0" where "u0"."id" = $1 limit 1`, [scope.userId]);
+  if (!session || !user) throw new Error('switchOrganization: session or user not found');
+  const entered = await membershipIn(tx, targetOrgId, scope.userId);
+  const now = new Date();
+  const policy = entered ? policyOf(entered.org) : resolvePolicy('STANDARD');
+  const entry = { boundOrgId: session.bound_org_id, mfaAt: session.mfa_at };
+  const decision = decideEntry({ via: 'switch', targetOrgId, policy, member: entered !== null, session: entry, hasTotp: !!user.totp_secret_sealed, code: 'absent' }, now);
+  if (decision.kind === 'deny') throw new AppError(decision.code, decision.message);
+  if (!entered) throw forbidden('Not a member of that organization');
+  let saved = { ...session };
+  session.mfa_at = decision.mfaAt;
+  if (!session.entered_org_ids.includes(entered.org.id)) session.entered_org_ids = [...session.entered_org_ids, entered.org.id];
+  session.active_org_id = entered.org.id;
+  session.last_used_at = now;
+  applyPolicy(session, strictestPolicy([session.policy, policyOf(entered.org)]), now);
+  const live = await tx.first<TokenRow>(`select "r0".* from "refresh_tokens" as "r0" where "r0"."session_id" = $1 and "r0"."rotated_at" is null limit 1`, [session.id]);
+  if (!live) throw notReproduced('a switch of a session without a live refresh token');
+  await tx.rows(RETIRE_TOKEN, [now, 'switch', live.id]); // retire first: one live token per family
+  saved = await flushSession(tx, saved, session);
+  session.idle_expires_at = idleEnd(now, session.policy, session.expires_at);
+  const refreshToken = newOpaqueToken('ort');
+  const detail = { from: scope.orgId, mfa: false, ...(scope.actor ? { actor_agent: scope.actor } : {}) };
+  await recordSecurityEvent(tx.em, { type: 'ORGANIZATION_SWITCHED', userId: scope.userId, sessionId: session.id, orgId: entered.org.id, detail }, now);
+  await insertRefreshToken(tx, session, refreshToken, live.id, now);
+  await flushSession(tx, saved, session);
+  return issueTokens(app, tx, session, entered, refreshToken, now);
+}
+
+const end = (s: SessionRow) => sessionEnd({ expiresAt: s.expires_at, idleExpiresAt: s.idle_expires_at });
+
+/** session.service.ts idleEnd. */
+function idleEnd(now: Date, policy: SessionPolicy, absoluteEnd: Date): Date {
+  return new Date(Math.min(now.getTime() + policy.idleTimeoutSeconds * 1000, absoluteEnd.getTime()));
+}
+
+/** session.service.ts applyPolicy: sets the (already strictest) policy and pulls the session's ends in to match. */
+function applyPolicy(session: SessionRow, policy: SessionPolicy, now: Date): void {
+  session.policy = { ...policy };
+  const absolute = new Date(Math.min(session.expires_at.getTime(), session.created_at.getTime() + policy.absoluteTimeoutSeconds * 1000));
+  session.expires_at = absolute;
+  session.idle_expires_at = new Date(Math.min(session.idle_expires_at.getTime(), idleEnd(now, policy, absolute).getTime()));
+}
+
+/** The columns a session flush may write, in the entity's property order. */
+const SESSION_COLUMNS = ['last_used_at', 'expires_at', 'idle_expires_at', 'active_org_id', 'entered_org_ids', 'policy', 'mfa_at'] as const;
+
+/**
+ * MikroORM's flush of a device session: one UPDATE of the columns that differ from `saved` (none: no
+ * statement). A newly assigned policy object always counts as changed, as it does for MikroORM,
+ * which compares the JSON it is given with jsonb's re-ordered keys. Returns the new saved state.
+ */
+async function flushSession(tx: RequestTx, saved: SessionRow, session: SessionRow): Promise<SessionRow> {
+  const changed = SESSION_COLUMNS.filter((c) => {
+    const [a, b] = [saved[c], session[c]];
+    if (a instanceof Date && b instanceof Date) return a.getTime() !== b.getTime();
+    if (Array.isArray(a) && Array.isArray(b)) return a.join() !== b.join();
+    return a !== b;
+  });
+  if (changed.length === 0) return saved;
+  const sets = changed.map((c, i) => `"${c}" = $${i + 1}`).join(', ');
+  const values = changed.map((c) => (c === 'policy' ? JSON.stringify(session.policy) : session[c]));
+  await tx.rows(`update "device_sessions" set ${sets} where "id" = $${changed.length + 1}`, [...values, session.id]);
+  return { ...session };
+}
+
+/** newTokenRow: only the hash is stored; the token expires at the session's idle end. */
+async function insertRefreshToken(tx: RequestTx, session: SessionRow, token: string, parentId: string, now: Date): Promise<void> {
+  await tx.rows(
+    `insert into "refresh_tokens" ("id", "session_id", "parent_id", "token_hash", "created_at", "expires_at", "rotated_at", "retired_by") values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [randomUUID(), session.id, parentId, hashToken(token), now, session.idle_expires_at, null, null],
+  );
+}
+
+/**
+ * payload and signingKeyFor: the key the database names for `entered` (activeSigningKeyId's
+ * statement), and an access token that never outlives the session.
+ */
+async function issueTokens(app: RawApp, tx: RequestTx, session: SessionRow, entered: Entered | null, refreshToken: string, now: Date): Promise<TokenPair> {
+  const orgId = entered?.org.id ?? null;
+  const keys = await tx.rows<{ id: string; owner_org_id: string | null }>(
+    `select "s0"."id", "s0"."owner_org_id" from "signing_keys" as "s0" where "s0"."retired_at" is null and ("s0"."owner_org_id" is null${orgId ? ` or "s0"."owner_org_id" = $1` : ''})`,
+    orgId ? [orgId] : [],
+  );
+  const chosen = keys.find((k) => orgId !== null && k.owner_org_id === orgId) ?? keys.find((k) => !k.owner_org_id);
+  if (!chosen) throw new Error('orgbound: no active global signing key');
+  if (entered && chosen.owner_org_id !== entered.org.id && policyOf(entered.org).dedicatedSigningKey) throw notReproduced("creating an organization's signing key");
+  const ttlSeconds = Math.max(1, Math.min(session.policy.accessTokenTtlSeconds, Math.floor((end(session).getTime() - now.getTime()) / 1000)));
+  const access = await signAccessToken(await signingKey(app.keys, chosen.id), { iss: app.options.issuer, aud: app.options.audience }, {
+    userId: session.user_id,
+    sessionId: session.id,
+    org: entered ? { id: entered.org.id, tier: entered.org.tier, role: entered.role } : undefined,
+    authTime: session.auth_time,
+    amr: session.amr,
+    ttlSeconds,
+    now,
+  });
+  return { accessToken: access.token, refreshToken };
+}
+
+class KeyNotLoaded extends Error {}
+/** KeyRing.signingKey reads a key it has not loaded through the EntityManager; here it reloads instead (a key another instance created). */
+const LOADED_KEYS_ONLY = { findOne: () => Promise.reject(new KeyNotLoaded()) } as unknown as EntityManager;
+
+async function signingKey(keys: KeyRing, kid: string): Promise<ActiveSigningKey> {
+  try {
+    return await keys.signingKey(kid, LOADED_KEYS_ONLY);
+  } catch (err) {
+    if (!(err instanceof KeyNotLoaded)) throw err;
+    await keys.reload();
+    return keys.signingKey(kid, LOADED_KEYS_ONLY);
+  }
+}
