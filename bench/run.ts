@@ -6,7 +6,8 @@
  * scenario runs in every mode, round after round, the mode order rotating each round so machine noise
  * falls on all three alike; the medians over rounds are reported. Writes bench/results.json.
  *
- *   npm run bench -- [--duration 8] [--rounds 3] [--connections 8] [--scenarios projectsWithTasks,refreshSession]
+ *   npm run bench -- [--duration 8] [--rounds 3] [--connections 8] [--warmup 2]
+ *                    [--scenarios projectsWithTasks,refreshSession] [--modes enforced,raw] [--out file.json]
  */
 import autocannon from 'autocannon';
 import { writeFileSync } from 'node:fs';
@@ -20,7 +21,6 @@ import { startBenchServer, type BenchServer, type Mode } from './lib/processes.t
 import { seedWorld, type BenchWorld } from './lib/seed.ts';
 
 const ALL_MODES: Mode[] = ['enforced', 'unenforced', 'raw'];
-const RESULTS_FILE = new URL('./results.json', import.meta.url);
 
 const { values: args } = parseArgs({
   options: {
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string', default: SCENARIOS.join(',') },
     // Development: fewer modes (results.json is written only when all three ran).
     modes: { type: 'string', default: ALL_MODES.join(',') },
+    out: { type: 'string', default: new URL('./results.json', import.meta.url).pathname },
   },
 });
 const duration = Number(args.duration);
@@ -78,7 +79,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 async function main(): Promise<void> {
   const started = Date.now();
   log(`bench: ${scenarios.length} scenarios × ${MODES.length} modes × ${rounds} rounds of ${duration} s, ${connections} connections`);
-  const db = await benchDatabase('main');
+  const db = await benchDatabase(process.env.BENCH_DATABASE_SUFFIX ?? 'main');
   const servers: BenchServer[] = [];
   try {
     const enforced = await startBenchServer('enforced', db);
@@ -127,8 +128,8 @@ async function main(): Promise<void> {
     const failures = Object.values(samples).flatMap((byM) => Object.values(byM).flat()).reduce((n, s) => n + s.failures, 0);
     printTable(results.scenarios);
     if (MODES.length === ALL_MODES.length) {
-      writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-      log(`bench: wrote ${RESULTS_FILE.pathname} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
+      log(`bench: wrote ${args.out} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }
     if (failures > 0) {
       log(`bench: ${failures} requests failed (non-2xx or GraphQL errors): the numbers above are not valid`);

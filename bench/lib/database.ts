@@ -17,6 +17,7 @@ export interface BenchDatabase {
  * never meets `npm start` on 54329 or `npm test` on 54330).
  */
 export async function benchDatabase(name: string): Promise<BenchDatabase> {
+  if (!/^[a-z0-9_]{1,40}$/.test(name)) throw new Error(`bench: database suffix must be [a-z0-9_], not ${name}`);
   const embedded = process.env.DATABASE_URL
     ? null
     : await startEmbeddedPostgres({ dir: process.env.BENCH_EMBEDDED_PG_DIR ?? '.data/postgres-bench', port: Number(process.env.BENCH_EMBEDDED_PG_PORT ?? 54331), database: 'postgres' });
