@@ -39,6 +39,7 @@ const schema = z
     HOST: z.string().default('0.0.0.0'),
     DATABASE_URL: z.url().optional(),
     APP_DATABASE_URL: z.url().optional(),
+    LISTEN_DATABASE_URL: z.url().optional(),
     APP_DB_PASSWORD: z.string().min(8).default(DEV_APP_DB_PASSWORD),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
     EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
@@ -101,6 +102,11 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Runtime connection as the API's own role. Unset: derived from the owner URL. */
   readonly appDatabaseUrl: string | undefined;
+  /**
+   * The runtime role's direct connection for LISTEN (a session-level feature that a transaction-mode
+   * pgbouncer cannot carry). Unset: the runtime URL (right when it is not a pooler).
+   */
+  readonly listenDatabaseUrl: string | undefined;
   readonly appDbPassword: string;
   readonly dbPoolMax: number;
   readonly embedded: { readonly dir: string; readonly port: number };
@@ -143,6 +149,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST,
     databaseUrl: env.DATABASE_URL,
     appDatabaseUrl: env.APP_DATABASE_URL,
+    listenDatabaseUrl: env.LISTEN_DATABASE_URL,
     appDbPassword: env.APP_DB_PASSWORD,
     dbPoolMax: env.DB_POOL_MAX,
     embedded: { dir: env.EMBEDDED_PG_DIR, port: env.EMBEDDED_PG_PORT },

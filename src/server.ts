@@ -5,6 +5,7 @@ import type { AppServices } from './app-services.ts';
 import { ensureActiveSigningKey, KeyRing, loadSigningKeys } from './auth/keys/key-ring.ts';
 import type { Config } from './config.ts';
 import { assertBenchmarkAllowed, BENCHMARK_ONLY, disableEnforcementForBenchmark } from './db/benchmark-unenforced.ts';
+import { ChangeListener, KEYS_CHANNEL } from './db/change-listener.ts';
 import { initORM } from './db/orm.ts';
 import { ormPoolStats } from './db/pool-stats.ts';
 import { RateLimitBuckets } from './db/rate-limit-buckets.ts';
@@ -20,6 +21,8 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly services: AppServices;
+  /** The LISTEN connection (signing-key changes of other instances). */
+  readonly changeListener: ChangeListener;
   /**
    * Graceful stop: refuses new connections at once, waits for the requests in flight (at most
    * SHUTDOWN_DRAIN_TIMEOUT_MS, then cuts them), then stops Apollo and closes the rate-limit pool
@@ -49,11 +52,16 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const orm: MikroORM = await initORM(opts.appDatabaseUrl, config.dbPoolMax);
   if (opts.unenforced !== undefined) disableEnforcementForBenchmark(orm, config);
   const buckets = new RateLimitBuckets(opts.appDatabaseUrl);
+  let stopListener: () => Promise<void> = async () => undefined;
   try {
     await ensureActiveSigningKey(orm.em, config.kek);
     const now = opts.now ?? (() => new Date());
     const keys = new KeyRing(() => loadSigningKeys(orm.em), config.kek, () => now().getTime());
     await keys.reload();
+    // Signing-key changes other instances commit reach this ring at once (and after a reconnect, a full reload).
+    const listener = new ChangeListener(config.listenDatabaseUrl ?? opts.appDatabaseUrl, { [KEYS_CHANNEL]: () => keys.reload() }, () => keys.reload(), logger);
+    stopListener = () => listener.close();
+    await listener.start();
     const metrics = new Metrics();
     metrics.watchPool('orm', () => ormPoolStats(orm));
     metrics.watchPool('rate_limit', () => buckets.poolStats());
@@ -77,6 +85,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       const { cut } = await tracker.drain(config.shutdownDrainTimeoutMs);
       if (cut > 0) logger.warn({ cut }, 'requests still running at the drain deadline were cut');
       await apollo.stop();
+      await stopListener();
       await rateLimiter.idle();
       await buckets.close();
       await orm.close(true);
@@ -86,9 +95,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       url: `http://localhost:${port}/graphql`,
       port,
       services,
+      changeListener: listener,
       close: () => (closing ??= close()),
     };
   } catch (err) {
+    await stopListener();
     await buckets.close();
     await orm.close(true);
     throw err;

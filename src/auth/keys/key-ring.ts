@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { open, seal } from '../../crypto/envelope.ts';
+import { notifyKeysChanged } from '../../db/change-listener.ts';
 import { advisoryXactLock } from '../../db/locks.ts';
 import { SigningKey } from '../signing-key.entity.ts';
 
@@ -173,6 +174,7 @@ async function newKeyRow(em: EntityManager, kek: Buffer, ownerOrgId: string | nu
   });
   em.persist(key);
   await em.flush();
+  await notifyKeysChanged(em, kid); // every instance reloads its ring at COMMIT (src/db/change-listener.ts)
   return key;
 }
 
