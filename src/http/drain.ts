@@ -6,6 +6,7 @@ import type { Server, ServerResponse } from 'node:http';
  */
 export class RequestTracker {
   private readonly open = new Set<ServerResponse>();
+  private readonly whenEmpty: (() => void)[] = [];
   private draining = false;
 
   constructor(private readonly server: Server) {
@@ -30,12 +31,15 @@ export class RequestTracker {
     this.server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), timeoutMs)));
-    const outcome = await Promise.race([closed.then(() => 'closed' as const), deadline]);
+    // Done when the server has closed and every response has emitted 'close' (its log line is written
+    // then): the socket's close and the response's are separate events whose order Node does not fix.
+    const outcome = await Promise.race([closed.then(() => this.allClosed()).then(() => 'closed' as const), deadline]);
     clearTimeout(timer);
     const cut = outcome === 'deadline' ? this.open.size : 0;
     if (outcome === 'deadline') {
       this.server.closeAllConnections();
       await closed;
+      await this.allClosed();
     }
     return { cut };
   }
@@ -45,8 +49,14 @@ export class RequestTracker {
     if (this.draining) res.setHeader('Connection', 'close'); // a request that slipped in on a kept-alive connection
     res.once('close', () => {
       this.open.delete(res);
+      // Resolved after this event's other listeners ran (promise callbacks wait for the emit to finish).
+      if (this.open.size === 0) for (const resolve of this.whenEmpty.splice(0)) resolve();
       // A response whose headers went out before the drain began leaves its connection idle: close it.
       if (this.draining) setImmediate(() => this.server.closeIdleConnections());
     });
+  }
+
+  private allClosed(): Promise<void> {
+    return this.open.size === 0 ? Promise.resolve() : new Promise((resolve) => this.whenEmpty.push(resolve));
   }
 }
