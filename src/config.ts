@@ -39,7 +39,7 @@ const schema = z
     HOST: z.string().default('0.0.0.0'),
     DATABASE_URL: z.url().optional(),
     APP_DATABASE_URL: z.url().optional(),
-    LISTEN_DATABASE_URL: z.url().optional(),
+    DIRECT_DATABASE_URL: z.url().optional(),
     APP_DB_PASSWORD: z.string().min(8).default(DEV_APP_DB_PASSWORD),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
     EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
@@ -103,10 +103,12 @@ export interface Config {
   /** Runtime connection as the API's own role. Unset: derived from the owner URL. */
   readonly appDatabaseUrl: string | undefined;
   /**
-   * The runtime role's direct connection for LISTEN (a session-level feature that a transaction-mode
-   * pgbouncer cannot carry). Unset: the runtime URL (right when it is not a pooler).
+   * The runtime role's direct connection, bypassing a transaction-mode pgbouncer, for what must not
+   * go through it: LISTEN (session state the pooler cannot carry) and the rate-limit counters (a
+   * request's transaction holds a pooler connection while its counter runs: through the same pool, a
+   * burst larger than the pool would wait on itself). Unset: the runtime URL (right without a pooler).
    */
-  readonly listenDatabaseUrl: string | undefined;
+  readonly directDatabaseUrl: string | undefined;
   readonly appDbPassword: string;
   readonly dbPoolMax: number;
   readonly embedded: { readonly dir: string; readonly port: number };
@@ -149,7 +151,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST,
     databaseUrl: env.DATABASE_URL,
     appDatabaseUrl: env.APP_DATABASE_URL,
-    listenDatabaseUrl: env.LISTEN_DATABASE_URL,
+    directDatabaseUrl: env.DIRECT_DATABASE_URL,
     appDbPassword: env.APP_DB_PASSWORD,
     dbPoolMax: env.DB_POOL_MAX,
     embedded: { dir: env.EMBEDDED_PG_DIR, port: env.EMBEDDED_PG_PORT },

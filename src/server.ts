@@ -51,7 +51,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   if (opts.unenforced !== undefined) assertBenchmarkAllowed(config);
   const orm: MikroORM = await initORM(opts.appDatabaseUrl, config.dbPoolMax);
   if (opts.unenforced !== undefined) disableEnforcementForBenchmark(orm, config);
-  const buckets = new RateLimitBuckets(opts.appDatabaseUrl);
+  // Directly, not through a transaction-mode pooler (Config.directDatabaseUrl says why).
+  const buckets = new RateLimitBuckets(config.directDatabaseUrl ?? opts.appDatabaseUrl);
   let stopListener: () => Promise<void> = async () => undefined;
   try {
     await ensureActiveSigningKey(orm.em, config.kek);
@@ -59,7 +60,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const keys = new KeyRing(() => loadSigningKeys(orm.em), config.kek, () => now().getTime());
     await keys.reload();
     // Signing-key changes other instances commit reach this ring at once (and after a reconnect, a full reload).
-    const listener = new ChangeListener(config.listenDatabaseUrl ?? opts.appDatabaseUrl, { [KEYS_CHANNEL]: () => keys.reload() }, () => keys.reload(), logger);
+    const listener = new ChangeListener(config.directDatabaseUrl ?? opts.appDatabaseUrl, { [KEYS_CHANNEL]: () => keys.reload() }, () => keys.reload(), logger);
     stopListener = () => listener.close();
     await listener.start();
     const metrics = new Metrics();

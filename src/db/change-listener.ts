@@ -23,7 +23,7 @@ export async function notifyKeysChanged(em: EntityManager, kid: string): Promise
  * One session-level connection per instance that LISTENs for changes other instances commit, so the
  * in-process copies they affect (the key ring) follow at once instead of at their next periodic
  * reload. LISTEN needs a session: behind pgbouncer in transaction mode this connection must go to
- * PostgreSQL directly (LISTEN_DATABASE_URL). A notification sent while the connection was down is
+ * PostgreSQL directly (DIRECT_DATABASE_URL). A notification sent while the connection was down is
  * lost, so every (re)connection first runs `resync` (a full reload) and only then listens on.
  * Reconnects with exponential backoff (250 ms to 5 s) until closed.
  */

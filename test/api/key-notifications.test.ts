@@ -88,7 +88,7 @@ describe('ChangeListener', () => {
     assert.equal(rows[0]!.n, 0);
   });
 
-  test('a connection that cannot be made fails start() (a wrong LISTEN_DATABASE_URL stops the server at boot)', async () => {
+  test('a connection that cannot be made fails start() (a wrong DIRECT_DATABASE_URL stops the server at boot)', async () => {
     const url = new URL(db.appUrl);
     url.port = '9'; // nothing listens there (a wrong password would pass on a trust-auth server)
     const listener = new ChangeListener(url.toString(), { test_channel: async () => undefined }, async () => undefined, createLogger('silent'));
