@@ -14,6 +14,8 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'RATE_LIMITED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** The database cannot be reached right now (down, restarting): nothing was done, retry later. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -21,6 +23,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
   SESSION_REVOKED: 401,
   SESSION_EXPIRED: 401,
+  SERVICE_UNAVAILABLE: 503,
 };
 
 /**
@@ -42,3 +45,5 @@ export const notFound = (what: string): AppError => new AppError(ErrorCode.NOT_F
 export const badInput = (message: string): AppError => new AppError(ErrorCode.BAD_USER_INPUT, message);
 export const forbidden = (message = 'Forbidden'): AppError => new AppError(ErrorCode.FORBIDDEN, message);
 export const unauthenticated = (message = 'Not signed in'): AppError => new AppError(ErrorCode.UNAUTHENTICATED, message);
+/** The one answer to a request the database could not serve (src/db/connection-errors.ts): says nothing more. */
+export const serviceUnavailable = (): AppError => new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'Service unavailable');

@@ -1,8 +1,17 @@
 import { loadConfig } from './config.ts';
+import { retryWhileUnreachable } from './db/connect-retry.ts';
+import { isConnectionError } from './db/connection-errors.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
 import { provisionDatabase } from './db/provision.ts';
 import { createLogger, errorSummary } from './logger.ts';
 import { startServer } from './server.ts';
+
+/**
+ * How long `npm start` waits for a database that is not reachable yet (a container starting next to
+ * it, a restart in progress) before it gives up: long enough for PostgreSQL to start or recover, short
+ * enough that a wrong host fails within a minute for the orchestrator to see.
+ */
+const STARTUP_DB_WAIT_MS = 60_000;
 
 /** `npm start`: the embedded PostgreSQL unless DATABASE_URL is set, migrations, then the API. */
 async function main(): Promise<void> {
@@ -11,9 +20,21 @@ async function main(): Promise<void> {
   const db = config.databaseUrl
     ? { url: config.databaseUrl, stop: async () => undefined }
     : await startEmbeddedPostgres({ ...config.embedded, database: 'orgbound', log: (line) => logger.info(line) });
-  const { appUrl, migrationsApplied } = await provisionDatabase({ ownerUrl: db.url, appUrl: config.appDatabaseUrl, appPassword: config.appDbPassword });
-  if (migrationsApplied.length > 0) logger.info({ migrations: migrationsApplied }, 'migrations applied');
-  const server = await startServer({ config, appDatabaseUrl: appUrl, logger });
+  // Only an unreachable database is waited for (src/db/connect-retry.ts); a wrong password or a failed migration stops at once.
+  const server = await retryWhileUnreachable(
+    async () => {
+      const { appUrl, migrationsApplied } = await provisionDatabase({ ownerUrl: db.url, appUrl: config.appDatabaseUrl, appPassword: config.appDbPassword });
+      if (migrationsApplied.length > 0) logger.info({ migrations: migrationsApplied }, 'migrations applied');
+      return startServer({ config, appDatabaseUrl: appUrl, logger });
+    },
+    {
+      totalMs: STARTUP_DB_WAIT_MS,
+      onRetry: ({ attempt, delayMs, error }) => logger.warn({ attempt, retry_in_ms: delayMs, err: errorSummary(error) }, 'database not reachable yet: retrying'),
+    },
+  ).catch((err: unknown) => {
+    if (!isConnectionError(err)) throw err;
+    throw new Error(`orgbound: the database was not reachable within ${STARTUP_DB_WAIT_MS / 1000} s (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  });
 
   const where = config.databaseUrl ? 'DATABASE_URL' : `embedded PostgreSQL on 127.0.0.1:${config.embedded.port} (data in ${config.embedded.dir})`;
   process.stdout.write(

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { initORM } from './orm.ts';
+import { DB_CONNECT_TIMEOUT_MS, initORM } from './orm.ts';
 
 /** The API's runtime role: NOSUPERUSER, NOBYPASSRLS, so forced RLS applies to every query it runs. */
 export const APP_ROLE = 'orgbound_app';
@@ -17,7 +17,7 @@ export interface ProvisionResult {
  */
 export async function provisionDatabase(opts: { ownerUrl: string; appUrl?: string; appPassword: string }): Promise<ProvisionResult> {
   const appUrl = opts.appUrl ?? withCredentials(opts.ownerUrl, APP_ROLE, opts.appPassword);
-  const owner = new pg.Client({ connectionString: opts.ownerUrl });
+  const owner = connectionOf(opts.ownerUrl);
   await owner.connect();
   try {
     await owner.query(`select pg_advisory_lock(hashtext('orgbound:migrations'))`);
@@ -65,7 +65,7 @@ async function ensureAppRole(owner: pg.Client, password: string): Promise<void> 
 }
 
 async function assertRuntimeRoleIsConfined(appUrl: string): Promise<void> {
-  const app = new pg.Client({ connectionString: appUrl });
+  const app = connectionOf(appUrl);
   await app.connect();
   try {
     const { rows } = await app.query<{ rolsuper: boolean; rolbypassrls: boolean; rolname: string }>(
@@ -78,6 +78,17 @@ async function assertRuntimeRoleIsConfined(appUrl: string): Promise<void> {
   } finally {
     await app.end();
   }
+}
+
+/**
+ * A single connection that gives up connecting after DB_CONNECT_TIMEOUT_MS, and whose loss while idle
+ * (the server restarting during provisioning) fails its next query instead of crashing the process
+ * with an unhandled 'error' event: src/main.ts then provisions again.
+ */
+function connectionOf(url: string): pg.Client {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS });
+  client.on('error', () => undefined);
+  return client;
 }
 
 export function withCredentials(url: string, user: string, password: string): string {

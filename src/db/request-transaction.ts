@@ -23,6 +23,27 @@ function clearTenantFilter(em: EntityManager): void {
   delete (em as unknown as { getContext(): { filterParams: Record<string, unknown> } }).getContext().filterParams[TENANT_FILTER];
 }
 
+/** What MikroORM's transaction context is under the hood: a knex transactor. */
+interface KnexTransactor {
+  isCompleted(): boolean;
+  readonly executionPromise?: Promise<unknown>;
+}
+
+/**
+ * knex resolves a transaction whose BEGIN failed (the server closed the pooled connection under it):
+ * the transaction is then already complete and its `executionPromise` holds the real error, while
+ * the next statement would fail with "Transaction query already complete". Raises that real error.
+ */
+async function assertBegun(em: EntityManager): Promise<void> {
+  const trx = em.getTransactionContext<KnexTransactor>();
+  if (!trx?.isCompleted()) return;
+  const failure = await (trx.executionPromise ?? Promise.resolve()).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  throw failure ?? new Error('the transaction ended as soon as it began');
+}
+
 /**
  * One GraphQL operation's unit of work: a fresh EntityManager fork (its identity map is never shared
  * with another request or tenant) and one database transaction that begins before the first query
@@ -48,11 +69,21 @@ export class RequestTransaction {
     return this.state === 'open';
   }
 
-  /** BEGIN, then set the tenant. */
+  /**
+   * BEGIN, then set the tenant. When BEGIN itself fails (no connection) there is nothing to roll
+   * back: the transaction is done and `finish` does nothing. The error is the driver's (see
+   * src/db/connection-errors.ts for the ones that mean the database is unreachable).
+   */
   async begin(tenant: TenantSetting): Promise<void> {
     if (this.state !== 'idle') throw new Error('request transaction already begun');
     this.state = 'open';
-    await this.em.begin();
+    try {
+      await this.em.begin();
+      await assertBegun(this.em);
+    } catch (err) {
+      this.state = 'done';
+      throw err;
+    }
     if (this.enforced) await setTenant(this.em, tenant);
   }
 

@@ -4,7 +4,8 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Config } from '../config.ts';
-import { AppError } from '../errors.ts';
+import { isConnectionError } from '../db/connection-errors.ts';
+import { AppError, ErrorCode } from '../errors.ts';
 import { queryLimits, queryTooComplexIn } from '../limits/query-limits.ts';
 import { errorSummary, type Logger } from '../logger.ts';
 import { observationPlugin } from '../observability/graphql-plugin.ts';
@@ -26,13 +27,20 @@ const CLIENT_ERROR_CODES = new Set([
 const UNCODED_CLIENT_ERRORS = [/provided sha does not match query/i];
 
 const INTERNAL: GraphQLFormattedError = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+const UNAVAILABLE: GraphQLFormattedError = { message: 'Service unavailable', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
+
+/** The database could not be reached for this error: a driver's connection failure, or SERVICE_UNAVAILABLE already. */
+function isUnavailable(error: unknown): boolean {
+  const original = unwrapResolverError(error);
+  return isConnectionError(original) || (original instanceof AppError && original.code === ErrorCode.SERVICE_UNAVAILABLE);
+}
 
 /**
  * An error the client may see as it is: a refused operation, a contract error (AppError) or one of
  * Apollo's own client errors. Anything else is masked as INTERNAL_SERVER_ERROR and logged.
  */
 function isExpected(error: unknown): boolean {
-  if (queryTooComplexIn(error, false) || unwrapResolverError(error) instanceof AppError) return true;
+  if (queryTooComplexIn(error, false) || unwrapResolverError(error) instanceof AppError || isUnavailable(error)) return true;
   const e = error as { extensions?: { code?: unknown }; message?: unknown };
   if (typeof e.extensions?.code === 'string' && CLIENT_ERROR_CODES.has(e.extensions.code)) return true;
   return typeof e.message === 'string' && UNCODED_CLIENT_ERRORS.some((re) => re.test(e.message as string));
@@ -42,14 +50,21 @@ function isExpected(error: unknown): boolean {
  * Ends the request transaction once per operation: commit when the operation produced no error,
  * otherwise roll back, so a failing mutation never leaves a partial write. Logs each unexpected
  * error with the request's id, scrubbed of everything the request sent (errorSummary).
+ *
+ * When the database could not be reached (an error of src/db/connection-errors.ts anywhere in the
+ * operation, or a failed commit), the whole answer becomes HTTP 503 SERVICE_UNAVAILABLE with no
+ * data: nothing was written (the transaction rolled back; a commit that failed on a lost connection
+ * may, rarely, have committed, like any request whose response is lost), and the client retries.
  */
 function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       let sawErrors = false;
+      let unavailable: unknown = null;
       return {
         async didEncounterErrors({ contextValue, errors }) {
           sawErrors = true;
+          unavailable ??= errors.find(isUnavailable) ?? null;
           // Errors raised before the context existed (parse, validation of the token) have no transaction.
           for (const err of errors) contextValue?.tx?.noteError(unwrapResolverError(err));
           for (const err of errors.filter((e) => !isExpected(e))) {
@@ -60,17 +75,24 @@ function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
         async willSendResponse({ contextValue, response }) {
           const body = response.body;
           const clean = body.kind === 'single' && !body.singleResult.errors?.length;
-          const ok = clean || (body.kind === 'single' && sawErrors && contextValue.tx.commitsDespiteErrors);
+          const ok = unavailable === null && (clean || (body.kind === 'single' && sawErrors && contextValue.tx.commitsDespiteErrors));
+          const request = contextValue.request;
+          let commitFailed = false;
           try {
             await contextValue.tx.finish(ok);
           } catch (err) {
-            logger.error({ request_id: contextValue.request.id, err: errorSummary(err, contextValue.request.inputs) }, 'request transaction failed to commit');
-            if (body.kind === 'single') {
-              body.singleResult.data = null;
-              body.singleResult.errors = [{ message: 'Service unavailable', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
-            }
-            response.http.status = 503;
+            commitFailed = true;
+            if (isConnectionError(err)) unavailable ??= err;
+            else logger.error({ request_id: request.id, err: errorSummary(err, request.inputs) }, 'request transaction failed to commit');
           }
+          if (unavailable === null && !commitFailed) return;
+          if (unavailable !== null) logger.warn({ request_id: request.id, err: errorSummary(unwrapResolverError(unavailable), request.inputs) }, 'database unavailable: answered 503');
+          if (body.kind === 'single') {
+            // Mutated in place: the request's log record holds this object (src/observability/request-log.ts).
+            delete body.singleResult.data;
+            body.singleResult.errors = [UNAVAILABLE];
+          }
+          response.http.status = 503;
         },
       };
     },
@@ -95,6 +117,7 @@ export function createApollo(schema: import('graphql').GraphQLSchema, config: Co
       const tooComplex = queryTooComplexIn(error, config.production);
       if (tooComplex) return { message: tooComplex.message, extensions: { code: tooComplex.code } };
       const original = unwrapResolverError(error);
+      if (isUnavailable(original)) return UNAVAILABLE;
       if (original instanceof AppError) return { message: formatted.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code } };
       const code = formatted.extensions?.code;
       if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return { ...formatted, extensions: { code } };

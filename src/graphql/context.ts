@@ -31,7 +31,9 @@ export interface RequestContext {
  * session and membership live, and fix the TenantScope. `clientAddress` (the connection's peer, or
  * what a trusted proxy says it is) is carried along for rate limits and takes no part in any of
  * that. Raises AppError(UNAUTHENTICATED | SESSION_REVOKED | SESSION_EXPIRED); the transaction is
- * rolled back before it does. The scope decided here is what `request` logs (org_id, sub, sid).
+ * rolled back before it does. A database it cannot reach raises the driver's error
+ * (src/db/connection-errors.ts), which the HTTP layer answers with SERVICE_UNAVAILABLE. The scope
+ * decided here is what `request` logs (org_id, sub, sid).
  */
 export async function buildContext(app: AppServices, authorization: string | undefined, clientAddress: string, request: RequestRecord): Promise<RequestContext> {
   const token = parseBearer(authorization);
@@ -59,7 +61,9 @@ export async function buildContext(app: AppServices, authorization: string | und
     request.scope = scope;
     return { app, scope, tx, em: tx.em, loaders: createLoaders(tx.em), clientAddress, request };
   } catch (err) {
-    await tx.finish(false);
+    // `err` is what the client must hear. A rollback that fails too has lost its connection, and
+    // PostgreSQL rolls back the transaction of a connection that is gone.
+    await tx.finish(false).catch(() => undefined);
     throw err;
   }
 }

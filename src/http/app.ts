@@ -3,8 +3,9 @@ import type { ApolloServer } from '@apollo/server';
 import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
 import type { AppServices } from '../app-services.ts';
+import { isConnectionError } from '../db/connection-errors.ts';
 import { databaseIsReady } from '../db/health.ts';
-import { AppError } from '../errors.ts';
+import { AppError, ErrorCode, serviceUnavailable } from '../errors.ts';
 import { buildContext, type RequestContext } from '../graphql/context.ts';
 import { addressSubject } from '../limits/client-address.ts';
 import { errorSummary, type Logger } from '../logger.ts';
@@ -57,6 +58,12 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
         try {
           ctx = await buildContext(services, req.headers.authorization, addressSubject(req.ip ?? req.socket.remoteAddress), record);
         } catch (err) {
+          // The database unreachable (down, restarting): 503 SERVICE_UNAVAILABLE, not Apollo's 500 for a failed context.
+          if (isConnectionError(err)) {
+            logger.warn({ request_id: record.id, err: errorSummary(err, record.inputs) }, 'database unavailable: answered 503');
+            record.noteFailure([ErrorCode.SERVICE_UNAVAILABLE]);
+            throw serviceUnavailable();
+          }
           if (err instanceof AppError) record.noteFailure([err.code]);
           else {
             record.noteFailure(['INTERNAL_SERVER_ERROR']);
@@ -83,6 +90,11 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
   };
   const lastResort: ErrorRequestHandler = (err, _req, res, _next) => {
     const record = requestRecordOf(res);
+    if (isConnectionError(err)) {
+      record?.noteFailure([ErrorCode.SERVICE_UNAVAILABLE]);
+      logger.warn({ request_id: res.locals.requestId, err: errorSummary(err, record?.inputs) }, 'database unavailable: answered 503');
+      return void res.status(503).json({ errors: [{ message: 'Service unavailable', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } }] });
+    }
     record?.noteFailure(['INTERNAL_SERVER_ERROR']);
     logger.error({ request_id: res.locals.requestId, err: errorSummary(err, record?.inputs) }, 'unhandled HTTP error');
     res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });

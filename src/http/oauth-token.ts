@@ -1,5 +1,6 @@
 import express, { type RequestHandler } from 'express';
 import type { AppServices } from '../app-services.ts';
+import { isConnectionError } from '../db/connection-errors.ts';
 import { AppError, ErrorCode } from '../errors.ts';
 import { errorSummary, type Logger } from '../logger.ts';
 import { clientCredentialsGrant, OAuthError } from '../service-accounts/service-account.service.ts';
@@ -9,8 +10,9 @@ import { clientCredentialsGrant, OAuthError } from '../service-accounts/service-
  * Form-encoded body; the client authenticates with HTTP Basic (section 2.3.1, the preferred way) or
  * with client_id/client_secret in the body, never both. Errors are OAuth's JSON (section 5.2):
  * invalid_request, invalid_client (401, with WWW-Authenticate when Basic was used),
- * unsupported_grant_type, invalid_scope; too many attempts per client id answer 429 slow_down.
- * Every answer carries Cache-Control: no-store (section 5.1).
+ * unsupported_grant_type, invalid_scope; too many attempts per client id answer 429 slow_down; a
+ * database that cannot be reached answers 503 temporarily_unavailable (section 4.1.2.1's code, which
+ * clients of the token endpoint also know). Every answer carries Cache-Control: no-store (section 5.1).
  */
 export function oauthTokenEndpoint(services: AppServices, logger: Logger): RequestHandler[] {
   const handler: RequestHandler = async (req, res) => {
@@ -65,6 +67,10 @@ export function oauthTokenEndpoint(services: AppServices, logger: Logger): Reque
       if (err instanceof AppError && err.code === ErrorCode.RATE_LIMITED) {
         res.set('Retry-After', '60');
         return void res.status(429).json({ error: 'slow_down', error_description: 'Too many token requests for this client: try again later' });
+      }
+      if (isConnectionError(err) || (err instanceof AppError && err.code === ErrorCode.SERVICE_UNAVAILABLE)) {
+        logger.warn({ request_id: res.locals.requestId, err: errorSummary(err) }, 'database unavailable: answered 503');
+        return void res.status(503).json({ error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable: try again later' });
       }
       logger.error({ request_id: res.locals.requestId, err: errorSummary(err) }, 'token endpoint failed');
       res.status(500).json({ error: 'server_error', error_description: 'Internal server error' });
