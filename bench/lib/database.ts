@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { createDatabaseIfMissing, startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { createDatabaseIfMissing, dropDatabase, startEmbeddedPostgres, withDatabase } from '../../src/db/embedded.ts';
 import { provisionDatabase } from '../../src/db/provision.ts';
 
 export interface BenchDatabase {
@@ -38,21 +38,6 @@ export async function benchDatabase(name: string): Promise<BenchDatabase> {
   };
 }
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function dropDatabase(adminUrl: string, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists ${pg.escapeIdentifier(database)} with (force)`);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Mode (b) needs a connection RLS does not apply to: the owner must be a superuser or have BYPASSRLS. */
 async function assertBypassesRls(ownerUrl: string): Promise<void> {

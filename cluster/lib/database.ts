@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { createDatabaseIfMissing, startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { createDatabaseIfMissing, dropDatabase, startEmbeddedPostgres, withDatabase } from '../../src/db/embedded.ts';
 import { provisionDatabase } from '../../src/db/provision.ts';
 
 /** The runtime role's password in every scratch database of this repo (src/db/provision.ts creates the role with it). */
@@ -51,21 +51,5 @@ export async function clusterDatabase(log: (line: string) => void): Promise<Clus
   } catch (err) {
     await embedded?.stop();
     throw err;
-  }
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function dropDatabase(adminUrl: string, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists ${pg.escapeIdentifier(database)} with (force)`);
-  } finally {
-    await client.end();
   }
 }

@@ -78,3 +78,21 @@ export async function createDatabaseIfMissing(maintenanceUrl: string, database: 
     await client.end();
   }
 }
+
+/** `url` with its database name replaced by `database`. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** Drops `database` (closing its connections) through the maintenance connection `adminUrl`, if it exists. */
+export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists ${pg.escapeIdentifier(database)} with (force)`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { createDatabaseIfMissing } from '../../src/db/embedded.ts';
+import { createDatabaseIfMissing, withDatabase } from '../../src/db/embedded.ts';
 import { provisionDatabase } from '../../src/db/provision.ts';
 import type { SchemaOptions } from '../../src/graphql/schema.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
@@ -48,11 +48,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
+export { withDatabase };
 
 export interface TestApi {
   readonly db: TestDatabase;
