@@ -3,6 +3,7 @@ import { retryWhileUnreachable } from './db/connect-retry.ts';
 import { isConnectionError } from './db/connection-errors.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
 import { provisionDatabase } from './db/provision.ts';
+import { seedDemoOnFirstStart } from './demo/seed.ts';
 import { createLogger, errorSummary } from './logger.ts';
 import { startServer } from './server.ts';
 
@@ -85,6 +86,10 @@ async function main(): Promise<void> {
     process.removeAllListeners(signal);
     process.on(signal, () => void stop(signal));
   }
+
+  // Development only, and only on a database without users: seed a demo and say how to sign in (README "Demo data").
+  const demo = await seedDemoOnFirstStart({ server, config, flag: process.env.ORGBOUND_DEMO, logger });
+  if (demo) process.stdout.write(`${demo}\n`);
 }
 
 main().catch((err: unknown) => {
