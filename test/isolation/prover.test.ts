@@ -154,6 +154,7 @@ test('coverage', (t) => {
     `isolation prover: ${queries().length} query fields, ${roots.length - queries().length} mutation fields, all called as OWNER and MEMBER`,
     `  ${objectTypes.length} object types, ${prover.selected.size}/${fields} of their fields selected (depth ${SELECTION_DEPTH})`,
     `  ${metas.filter(isTenantOwned).length} tenant-owned entities of ${metas.filter((m) => !m.abstract).length}; ${catalog.tenantTables.length} tables with org_id + the tenant root under forced RLS (${catalog.columns.size} tables checked)`,
+    `  tenant-owned entities: ${metas.filter(isTenantOwned).map((m) => m.className).sort().join(', ')}${world.autoSeeded.length ? `; seeded through their create mutation: ${world.autoSeeded.join(', ')}` : ''}`,
     `  B: ${[...world.bFacts.ids.values()].flat().length} ids of ${world.bFacts.ids.size} kinds, ${world.bFacts.secrets.length} secrets scanned for; ${Object.values(world.bBefore).flat().length} rows snapshotted`,
     `  ${prover.calls} operations in ${((performance.now() - started) / 1000).toFixed(1)} s (${phaseTimes.join('; ')})`,
   ];

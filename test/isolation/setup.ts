@@ -6,6 +6,7 @@ import { buildSchema } from '../../src/graphql/schema.ts';
 import { encodeCursor } from '../../src/graphql/relay.ts';
 import { startTestApi, type TestApi, type TestDatabase } from '../support/harness.ts';
 import { snapshotTenant, type TenantSnapshot } from '../support/snapshot.ts';
+import { seedByCreateMutations } from './auto-seed.ts';
 import { readTenantFacts } from './pools.ts';
 import type { Actor, ProverSetup } from './prover.ts';
 import { seedTenant } from './world.ts';
@@ -32,6 +33,8 @@ export interface IsolationWorld extends ProverSetup {
   readonly actors: readonly Actor[];
   /** B's rows before anything is sent as A. */
   readonly bBefore: TenantSnapshot;
+  /** Entities seeded through their create mutation (auto-seed.ts), not by world.ts: scaffolded types. */
+  readonly autoSeeded: readonly string[];
   snapshotB(): Promise<TenantSnapshot>;
 }
 
@@ -48,6 +51,9 @@ export async function startIsolationWorld(): Promise<IsolationWorld> {
 async function seedWorld(api: TestApi): Promise<IsolationWorld> {
   const a = await seedTenant(api, 'a');
   const b = await seedTenant(api, 'b');
+  const schema = buildSchema();
+  const autoSeeded = await seedByCreateMutations(api, schema, a);
+  await seedByCreateMutations(api, schema, b);
   const aFacts = await readTenantFacts(api.db, a);
   const bFacts = await readTenantFacts(api.db, b);
   const overlap = aFacts.secrets.filter((s) => bFacts.secrets.includes(s));
@@ -56,7 +62,7 @@ async function seedWorld(api: TestApi): Promise<IsolationWorld> {
   const snapshotB = () => snapshotTenant(api.db, b.orgId, { userIds: bFacts.userIds });
   return {
     api,
-    schema: buildSchema(),
+    schema,
     a,
     b,
     aFacts,
@@ -67,6 +73,7 @@ async function seedWorld(api: TestApi): Promise<IsolationWorld> {
       { name: 'MEMBER', principal: a.member },
     ],
     bBefore: await snapshotB(),
+    autoSeeded,
     snapshotB,
   };
 }
