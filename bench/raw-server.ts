@@ -31,12 +31,14 @@ import { loadLiveState, loadServiceLiveState } from '../src/db/live-state.ts';
 import { advisoryXactLock } from '../src/db/locks.ts';
 import { RateLimitBuckets } from '../src/db/rate-limit-buckets.ts';
 import { recordSecurityEvent } from '../src/db/security-events.ts';
-import { AppError, badInput, ErrorCode, forbidden, notFound, unauthenticated } from '../src/errors.ts';
+import { AppError, badInput, ErrorCode, forbidden, notFound } from '../src/errors.ts';
+import { parseBearer } from '../src/graphql/context.ts';
 import { parseId } from '../src/graphql/ids.ts';
 import { addressSubject } from '../src/limits/client-address.ts';
 import type { RateLimit, RateLimitRule } from '../src/limits/decide-rate-limit.ts';
 import { RateLimiter } from '../src/limits/rate-limiter.ts';
 import { createLogger } from '../src/logger.ts';
+import { idleEnd } from '../src/sessions/session.service.ts';
 import type { Metrics } from '../src/observability/metrics.ts';
 import type { Role } from '../src/organizations/membership.entity.ts';
 import type { Tier } from '../src/organizations/organization.entity.ts';
@@ -225,13 +227,6 @@ function answerError(res: ServerResponse, err: unknown, op: Operation | null): v
   answer(res, status, op ? { errors: [error], data: op.nullable ? { [op.field]: null } : null } : { errors: [error] });
 }
 
-/** src/graphql/context.ts parseBearer: no header → null; anything but `Bearer <token>` → UNAUTHENTICATED. */
-function parseBearer(header: string | undefined): string | null {
-  if (header === undefined || header === '') return null;
-  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
-  if (!match?.[1]) throw unauthenticated('Malformed Authorization header');
-  return match[1];
-}
 
 // ---- The request transaction --------------------------------------------------------------------
 
@@ -555,10 +550,6 @@ async function switchOrganization({ app, tx, scope: maybeScope, variables }: Ope
 
 const end = (s: SessionRow) => sessionEnd({ expiresAt: s.expires_at, idleExpiresAt: s.idle_expires_at });
 
-/** session.service.ts idleEnd. */
-function idleEnd(now: Date, policy: SessionPolicy, absoluteEnd: Date): Date {
-  return new Date(Math.min(now.getTime() + policy.idleTimeoutSeconds * 1000, absoluteEnd.getTime()));
-}
 
 /** session.service.ts applyPolicy: sets the (already strictest) policy and pulls the session's ends in to match. */
 function applyPolicy(session: SessionRow, policy: SessionPolicy, now: Date): void {

@@ -15,6 +15,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { benchDatabase } from './lib/database.ts';
+import { median, pinConnectionSlots, round2, slotOf as slotIn } from './lib/load.ts';
 import { gql, PASSWORD, signIn, type Session } from './lib/graphql.ts';
 import { requestBody, SCENARIOS, type ScenarioName } from './lib/operations.ts';
 import { startBenchServer, type BenchServer, type Mode } from './lib/processes.ts';
@@ -197,17 +198,7 @@ async function measure(url: string, scenario: ScenarioName, world: BenchWorld, a
   }
   let failures = 0;
   let firstFailure: string | undefined;
-  let next = 0;
-  // One chain per connection. autocannon clears a connection's context each time it loops over
-  // `requests` (here: before every request), but rebuilds it from the connection's initial context.
-  // The first request is built before setupClient runs (with no slot: chain 0), then rebuilt there.
-  const slotOf = (context: Record<string, unknown>): Chain => chains[(context.slot as number | undefined) ?? 0]!;
-  const setupClient = (client: unknown) => {
-    const iterator = (client as { requestIterator: { initialContext: object; resetContext(): void; rebuildRequest(): void } }).requestIterator;
-    iterator.initialContext = { slot: next++ % chains.length };
-    iterator.resetContext();
-    iterator.rebuildRequest();
-  };
+  const slotOf = (context: object): Chain => chains[slotIn(context)]!;
   const headersFor = (token: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` });
   const fixed: Record<string, () => string> = {
     projectsWithTasks: () => requestBody('projectsWithTasks'),
@@ -218,7 +209,7 @@ async function measure(url: string, scenario: ScenarioName, world: BenchWorld, a
     method: 'POST',
     path: new URL(url).pathname,
     setupRequest: (req, context) => {
-      const chain = slotOf(context as Record<string, unknown>);
+      const chain = slotOf(context);
       if (scenario === 'refreshSession') return { ...req, headers: { 'content-type': 'application/json' }, body: requestBody(scenario, { refreshToken: chain.session.refreshToken }) };
       if (scenario === 'switchOrganization') {
         return { ...req, headers: headersFor(chain.session.accessToken), body: requestBody(scenario, { organizationId: chain.otherOrgId }) };
@@ -231,7 +222,7 @@ async function measure(url: string, scenario: ScenarioName, world: BenchWorld, a
         firstFailure ??= `${status} ${body.slice(0, 200)}`;
         return;
       }
-      const chain = slotOf(context as Record<string, unknown>);
+      const chain = slotOf(context);
       if (scenario === 'refreshSession') chain.session = (JSON.parse(body) as { data: { refreshSession: Session } }).data.refreshSession;
       if (scenario === 'switchOrganization') {
         chain.session = (JSON.parse(body) as { data: { switchOrganization: Session } }).data.switchOrganization;
@@ -240,21 +231,15 @@ async function measure(url: string, scenario: ScenarioName, world: BenchWorld, a
     },
   };
   // The chained scenarios need one connection per session, so that one session is never used by two requests at once.
-  const result = await autocannon({ url, connections: Math.min(connections, chains.length), pipelining: 1, duration: seconds, requests: [request], setupClient: setupClient as never });
+  const result = await autocannon({ url, connections: Math.min(connections, chains.length), pipelining: 1, duration: seconds, requests: [request], setupClient: pinConnectionSlots(chains.length) as never });
   // onResponse saw every answer (non-2xx included); errors and timeouts are requests without one.
   return { rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, requests: result.requests.total, failures: failures + result.errors + result.timeouts, firstFailure: firstFailure ?? (result.errors + result.timeouts > 0 ? `${result.errors} connection errors, ${result.timeouts} timeouts` : undefined) };
 }
 
 function summarise(samples: Sample[]): { rps: number; p50Ms: number; p99Ms: number; rounds: Sample[] } {
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    const mid = Math.floor(s.length / 2);
-    return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  };
   return { rps: round2(median(samples.map((s) => s.rps))), p50Ms: round2(median(samples.map((s) => s.p50Ms))), p99Ms: round2(median(samples.map((s) => s.p99Ms))), rounds: samples };
 }
 
-const round2 = (n: number) => Math.round(n * 100) / 100;
 
 async function machine(ownerUrl: string): Promise<string> {
   const client = new pg.Client({ connectionString: ownerUrl });

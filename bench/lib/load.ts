@@ -22,18 +22,34 @@ export interface Sample {
  * Percentiles come from the raw response times (float milliseconds), not autocannon's histogram,
  * which records whole milliseconds: at p50 of a few ms that rounding alone would move a ratio by 20%.
  */
+/**
+ * An autocannon `setupClient` that pins connection i to slot `i % count` for the whole run; read it in
+ * setupRequest/onResponse with `slotOf(context)`. A slot set in setupRequest would not stay: autocannon
+ * rebuilds a connection's context from its initial context each time it loops over `requests` (with
+ * one request: before every request), and builds the first request before setupClient runs (slot 0),
+ * which is why the request is rebuilt here.
+ */
+export function pinConnectionSlots(count: number): (client: unknown) => void {
+  let next = 0;
+  return (client) => {
+    const iterator = (client as { requestIterator: { initialContext: object; resetContext(): void; rebuildRequest(): void } }).requestIterator;
+    iterator.initialContext = { slot: next++ % count };
+    iterator.resetContext();
+    iterator.rebuildRequest();
+  };
+}
+
+/** The slot pinConnectionSlots gave this connection (0 while the first request is prebuilt). */
+export const slotOf = (context: object): number => (context as { slot?: number }).slot ?? 0;
+
 export async function measureRequest(url: string, body: string, tokens: readonly string[], seconds: number): Promise<Sample> {
   let failures = 0;
   let firstFailure: string | undefined;
-  let next = 0;
   const timesMs: number[] = [];
   const request: autocannon.Request = {
     method: 'POST',
     path: new URL(url).pathname,
-    setupRequest: (req, context) => {
-      const slot = ((context as { slot?: number }).slot ??= next++ % tokens.length);
-      return { ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[slot]}` }, body };
-    },
+    setupRequest: (req, context) => ({ ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[slotOf(context)]}` }, body }),
     onResponse: (status, responseBody) => {
       if (status !== 200 || responseBody.includes('"errors"')) {
         failures++;
@@ -42,7 +58,7 @@ export async function measureRequest(url: string, body: string, tokens: readonly
     },
   };
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({ url, connections: tokens.length, pipelining: 1, duration: seconds, requests: [request] }, (err, res) => (err ? reject(err) : resolve(res)));
+    const instance = autocannon({ url, connections: tokens.length, pipelining: 1, duration: seconds, requests: [request], setupClient: pinConnectionSlots(tokens.length) as never }, (err, res) => (err ? reject(err) : resolve(res)));
     instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
       if (statusCode === 200) timesMs.push(responseTimeMs);
     });

@@ -69,7 +69,7 @@ export async function buildContext(app: AppServices, authorization: string | und
 }
 
 /** `Bearer <token>` → token; no header → null; anything else → UNAUTHENTICATED. */
-function parseBearer(header: string | undefined): string | null {
+export function parseBearer(header: string | undefined): string | null {
   if (header === undefined || header === '') return null;
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
   if (!match?.[1]) throw unauthenticated('Malformed Authorization header');

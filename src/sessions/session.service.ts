@@ -95,7 +95,7 @@ export async function openSession(ctx: RequestContext, input: OpenSessionInput):
   return payload(ctx, session, input.entered, refreshToken, now);
 }
 
-function idleEnd(now: Date, policy: SessionPolicy, absoluteEnd: Date): Date {
+export function idleEnd(now: Date, policy: SessionPolicy, absoluteEnd: Date): Date {
   return new Date(Math.min(now.getTime() + policy.idleTimeoutSeconds * 1000, absoluteEnd.getTime()));
 }
 
