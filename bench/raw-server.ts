@@ -30,6 +30,7 @@ import { hashToken, newOpaqueToken, REFRESH_TOKEN_PATTERN, successorToken } from
 import { loadLiveState, loadServiceLiveState } from '../src/db/live-state.ts';
 import { advisoryXactLock } from '../src/db/locks.ts';
 import { RateLimitBuckets } from '../src/db/rate-limit-buckets.ts';
+import { SidePool } from '../src/db/side-pool.ts';
 import { recordSecurityEvent } from '../src/db/security-events.ts';
 import { AppError, badInput, ErrorCode, forbidden, notFound } from '../src/errors.ts';
 import { parseBearer } from '../src/graphql/context.ts';
@@ -73,7 +74,8 @@ interface RawApp {
 export async function startRawServer(options: RawServerOptions): Promise<{ port: number; close(): Promise<void> }> {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolMax });
   pool.on('error', () => undefined); // an idle client losing its connection must not crash the process
-  const buckets = new RateLimitBuckets(options.databaseUrl); // a small pool of its own, as the full server's
+  const side = new SidePool(options.databaseUrl); // a small pool of its own, as the full server's
+  const buckets = new RateLimitBuckets(side);
   try {
     const keys = new KeyRing(() => loadSigningKeys(pool), options.kek);
     await keys.reload();
@@ -90,12 +92,12 @@ export async function startRawServer(options: RawServerOptions): Promise<{ port:
         server.closeIdleConnections();
       });
       await rateLimiter.idle();
-      await buckets.close();
+      await side.close();
       await pool.end();
     };
     return { port: (server.address() as AddressInfo).port, close };
   } catch (err) {
-    await buckets.close();
+    await side.close();
     await pool.end();
     throw err;
   }

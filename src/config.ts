@@ -62,7 +62,7 @@ const schema = z
       .refine((list) => list.every(isProxySpec), 'must be a comma-separated list of proxy addresses, CIDRs, loopback, linklocal or uniquelocal'),
     // Abuse limits (README "Abuse limits").
     GRAPHQL_MAX_DEPTH: queryLimit(8, 100),
-    GRAPHQL_MAX_COST: queryLimit(10_000, 10_000_000),
+    GRAPHQL_MAX_COST: queryLimit(100_000, 10_000_000),
     GRAPHQL_MAX_ALIASES: queryLimit(15, 1000),
     GRAPHQL_MAX_DIRECTIVES: queryLimit(20, 1000),
     GRAPHQL_MAX_TOKENS: queryLimit(1000, 100_000),

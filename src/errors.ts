@@ -24,6 +24,8 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   SESSION_REVOKED: 401,
   SESSION_EXPIRED: 401,
   SERVICE_UNAVAILABLE: 503,
+  // Refused before execution (the cost limit, src/limits/query-limits.ts): a client error.
+  QUERY_TOO_COMPLEX: 400,
 };
 
 /**
@@ -39,6 +41,13 @@ export class AppError extends GraphQLError {
     super(message, { extensions: { code, ...(status ? { http: { status } } : {}) } });
     this.name = 'AppError';
   }
+}
+
+/** BAD_USER_INPUT raised before execution (operation variables): HTTP 400, as Apollo answers its own input errors. */
+export function badRequestInput(message: string): AppError {
+  const err = badInput(message);
+  (err.extensions as Record<string, unknown>).http = { status: 400 };
+  return err;
 }
 
 export const notFound = (what: string): AppError => new AppError(ErrorCode.NOT_FOUND, `${what} not found`);

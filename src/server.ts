@@ -6,15 +6,18 @@ import { ensureActiveSigningKey, KeyRing, loadSigningKeys } from './auth/keys/ke
 import type { Config } from './config.ts';
 import { assertBenchmarkAllowed, BENCHMARK_ONLY, disableEnforcementForBenchmark } from './db/benchmark-unenforced.ts';
 import { ChangeListener, KEYS_CHANNEL } from './db/change-listener.ts';
+import { DeferredWrites } from './db/deferred-writes.ts';
 import { initORM } from './db/orm.ts';
 import { ormPoolStats } from './db/pool-stats.ts';
 import { RateLimitBuckets } from './db/rate-limit-buckets.ts';
+import { SidePool } from './db/side-pool.ts';
 import { createApollo } from './graphql/apollo.ts';
-import { buildSchema, type SchemaOptions } from './graphql/schema.ts';
+import { buildSchema, lateOpeningFields, type SchemaOptions } from './graphql/schema.ts';
 import { createHttpApp } from './http/app.ts';
 import { RequestTracker } from './http/drain.ts';
+import { KeyedGate } from './limits/keyed-gate.ts';
 import { RateLimiter } from './limits/rate-limiter.ts';
-import type { Logger } from './logger.ts';
+import { errorSummary, type Logger } from './logger.ts';
 import { Metrics } from './observability/metrics.ts';
 
 export interface RunningServer {
@@ -52,7 +55,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const orm: MikroORM = await initORM(opts.appDatabaseUrl, config.dbPoolMax);
   if (opts.unenforced !== undefined) disableEnforcementForBenchmark(orm, config);
   // Directly, not through a transaction-mode pooler (Config.directDatabaseUrl says why).
-  const buckets = new RateLimitBuckets(config.directDatabaseUrl ?? opts.appDatabaseUrl);
+  const side = new SidePool(config.directDatabaseUrl ?? opts.appDatabaseUrl);
+  const buckets = new RateLimitBuckets(side);
   let stopListener: () => Promise<void> = async () => undefined;
   try {
     await ensureActiveSigningKey(orm.em, config.kek);
@@ -65,10 +69,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     await listener.start();
     const metrics = new Metrics();
     metrics.watchPool('orm', () => ormPoolStats(orm));
-    metrics.watchPool('rate_limit', () => buckets.poolStats());
+    metrics.watchPool('rate_limit', () => side.poolStats());
     const rateLimiter = new RateLimiter(buckets, config.rateLimits, config.kek, now, logger, metrics);
-    const services: AppServices = { config, orm, keys, rateLimiter, metrics, now };
-    const apollo = createApollo(buildSchema(opts.unenforced !== undefined ? { ...opts.schema, shield: false } : opts.schema), config, logger, metrics);
+    const deferred = new DeferredWrites((err) => logger.error({ err: errorSummary(err) }, 'a write deferred past its response failed'));
+    const services: AppServices = { config, orm, side, keys, rateLimiter, metrics, deferred, gates: new KeyedGate(), now };
+    const schema = buildSchema(opts.unenforced !== undefined ? { ...opts.schema, shield: false } : opts.schema);
+    const apollo = createApollo(schema, config, logger, metrics, lateOpeningFields());
     await apollo.start();
     const http: Server = createServer();
     const tracker = new RequestTracker(http);
@@ -86,9 +92,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       const { cut } = await tracker.drain(config.shutdownDrainTimeoutMs);
       if (cut > 0) logger.warn({ cut }, 'requests still running at the drain deadline were cut');
       await apollo.stop();
+      await deferred.idle();
       await stopListener();
       await rateLimiter.idle();
-      await buckets.close();
+      await side.close();
       await orm.close(true);
       logger.info('server stopped');
     };
@@ -101,7 +108,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     };
   } catch (err) {
     await stopListener();
-    await buckets.close();
+    await side.close();
     await orm.close(true);
     throw err;
   }

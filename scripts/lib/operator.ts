@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { initORM } from '../../src/db/orm.ts';
 import { provisionDatabase } from '../../src/db/provision.ts';
-import { setTenant } from '../../src/db/request-transaction.ts';
+import { runApart } from '../../src/db/request-transaction.ts';
 import { recordSecurityEvent } from '../../src/db/security-events.ts';
 import { TIER_FLOORS } from '../../src/policy/session-policy.ts';
 
@@ -41,8 +41,7 @@ export async function withOwnerOrm<T>(work: (orm: MikroORM, config: Config) => P
  * dedicated key.
  */
 export async function rotateKeyAsOperator(orm: MikroORM, config: Config, orgId: string | null): Promise<{ active: string; retired: string | null }> {
-  return orm.em.fork().transactional(async (tx) => {
-    await setTenant(tx, { orgId, userId: null });
+  return runApart(orm, { orgId, userId: null }, async ({ em: tx }) => {
     if (orgId && !(await tx.findOne(SigningKey, { ownerOrgId: orgId, retiredAt: null }))) {
       throw new Error(`organization ${orgId} has no dedicated signing key (unknown org, or one that signs with the global key)`);
     }

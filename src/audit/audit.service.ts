@@ -26,7 +26,7 @@ export type AuditEventEdge = AuditEventConnection['edges'][number];
  */
 const SHOWN_DETAIL_FIELDS: ReadonlySet<string> = new Set([
   'amr', 'reason', 'count', 'id', 'by', 'role', 'invitationId', 'boundSessionsEnded', 'sessionsRevoked',
-  'allSessionsOfUserRevoked', 'mfa', 'enrollment', 'overrides', 'from', 'to', 'retired', 'active', 'object',
+  'allSessionsOfUserRevoked', 'mfa', 'enrollment', 'overrides', 'from', 'to', 'retired', 'active', 'object', 'objectId',
 ]);
 /** Fields whose name is shown but whose value may name another org for some types. */
 const HIDDEN_BY_TYPE: Readonly<Record<string, readonly string[]>> = {

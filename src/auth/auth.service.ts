@@ -1,11 +1,10 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { setTenant } from '../db/request-transaction.ts';
 import { AppError, badInput, ErrorCode } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
 import { parseId } from '../graphql/ids.ts';
-import { recordAndCountEvent } from '../observability/auth-outcomes.ts';
+import { recordAndCountEvent, recordApart } from '../observability/auth-outcomes.ts';
 import type { Tier } from '../organizations/organization.entity.ts';
 import { NO_ORG_POLICY } from '../policy/session-policy.ts';
 import { decideEntry, type CodeCheck } from '../policy/decide-entry.ts';
@@ -50,7 +49,7 @@ export async function signUp(ctx: RequestContext, input: { email: string; passwo
  * entry decision (decideEntry): FORBIDDEN (not a member), MFA_REQUIRED / MFA_ENROLLMENT_REQUIRED
  * when the org's policy needs MFA and `mfaCode` is missing or wrong, RATE_LIMITED. A REGULATED
  * (isolated) org gets a session bound to it. Every outcome but RATE_LIMITED is a security event; a
- * failed attempt's event commits although the call fails.
+ * failed attempt's event is written apart, so it persists although the call fails.
  */
 export async function signIn(
   ctx: RequestContext,
@@ -66,17 +65,16 @@ export async function signIn(
   const parsedEmail = email.safeParse(input.email);
   const user = parsedEmail.success ? await ctx.em.findOne(User, { email: parsedEmail.data }) : null;
   const now = ctx.app.now();
-  const fail = async (userId: string | null, reason: string, error: AppError, tier: Tier | null = null): Promise<never> => {
-    await setTenant(ctx.em, { orgId: null, userId });
+  const fail = (userId: string | null, reason: string, error: AppError, tier: Tier | null = null): never => {
     const detail = { reason, ...(orgId ? { organizationId: orgId } : {}) };
-    await recordAndCountEvent(ctx, { type: 'SIGN_IN_FAILED', userId, sessionId: null, orgId: null, detail }, now, tier);
-    throw ctx.tx.commitDespite(error);
+    recordApart(ctx, { type: 'SIGN_IN_FAILED', userId, sessionId: null, orgId: null, detail }, now, tier);
+    throw error;
   };
   if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) {
     return fail(user?.id ?? null, 'bad_credentials', new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid email or password'));
   }
   const entered = orgId ? await membershipIn(ctx, orgId, user.id) : null;
-  if (!orgId) await setTenant(ctx.em, { orgId: null, userId: user.id });
+  if (!entered) await ctx.tx.enterTenant({ orgId: null, userId: user.id });
   const tier = entered?.org.tier ?? null;
   const code: CodeCheck = input.mfaCode && hasTotp(user) && (entered || !orgId) ? await checkCode(ctx, user, input.mfaCode, { tier, orgId: entered?.org.id ?? null }) : 'absent';
   const policy = entered ? policyOf(entered.org) : NO_ORG_POLICY;

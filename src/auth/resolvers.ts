@@ -26,7 +26,7 @@ export const authResolvers: Resolvers = {
   Viewer: {
     user: (viewer, _, ctx) => viewerUser(ctx, viewer.userId),
     activeOrganization: (_, __, ctx) => activeOrganization(ctx),
-    memberships: (_, __, ctx) => viewerMemberships(ctx),
+    memberships: (_, args, ctx) => viewerMemberships(ctx, args.first),
     session: (viewer, _, ctx) => findDeviceSession(ctx, viewer.sessionId, viewer.userId),
   },
   DeviceSession: {

@@ -1,16 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
-/** The objects looked up by id whose existence in another tenant can be checked. */
-export type CheckedObject = 'Project' | 'Task';
+/** The GraphQL types looked up by id whose existence in another tenant is checked (rows of `cross_tenant_kinds`). */
+export type CheckedObject = 'Project' | 'Task' | 'ServiceAccount';
 
 /**
- * Whether `id` names a `kind` row of an org other than the transaction's tenant: one boolean from the
- * SECURITY DEFINER function object_exists_elsewhere (migrations/Migration20261129000000_audit_cross_tenant.ts),
- * a deliberate, tiny RLS bypass that returns nothing of the other row. Raw SQL in src/db because it is
- * a function call, not a load: the tenant filter has nothing to apply to, and the function compares
- * against app.org_id itself. Call it only after the tenant's own lookup came back empty.
+ * The org that owns `id` as a `kind` object when that is not the transaction's tenant, else null:
+ * from the SECURITY DEFINER function cross_tenant_owner
+ * (migrations/Migration20261202000000_cross_tenant_owner.ts), a deliberate, tiny RLS bypass. Raw SQL
+ * in src/db because it is a function call, not a load: the tenant filter has nothing to apply to,
+ * and the function compares against app.org_id itself. Call it only after the tenant's own lookup
+ * came back empty, and never let its answer reach the client.
  */
-export async function existsInAnotherTenant(em: EntityManager, kind: CheckedObject, id: string): Promise<boolean> {
-  const rows = await em.execute<{ found: boolean }[]>(`select object_exists_elsewhere(?, ?::uuid) as found`, [kind, id]);
-  return rows[0]?.found === true;
+export async function ownerInAnotherTenant(em: EntityManager, kind: CheckedObject, id: string): Promise<string | null> {
+  const rows = await em.execute<{ owner: string | null }[]>(`select cross_tenant_owner(?, ?::uuid) as owner`, [kind, id]);
+  return rows[0]?.owner ?? null;
 }

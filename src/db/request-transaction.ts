@@ -1,18 +1,21 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { isUnenforced } from './benchmark-unenforced.ts';
-import { TENANT_FILTER } from './tenant-owned.ts';
+import { isTenantData, TENANT_FILTER } from './tenant-owned.ts';
 
 export interface TenantSetting {
   readonly orgId: string | null;
   readonly userId: string | null;
 }
 
+const sameTenant = (a: TenantSetting | null, b: TenantSetting): boolean => a !== null && a.orgId === b.orgId && a.userId === b.userId;
+
 /**
  * Sets the tenant for RLS for the rest of the transaction (`set_config(..., true)` is transaction
- * local, so nothing survives on a pooled connection). Kept in one place so the statement can be
- * swapped for `SET LOCAL` (Citus forwards that, not set_config).
+ * local, so nothing survives on a pooled connection) and for the ORM's tenant filter. Kept in one
+ * place so the statement can be swapped for `SET LOCAL` (Citus forwards that, not set_config).
+ * Private to the kernel: everything else enters a tenant through RequestTransaction.enterTenant.
  */
-export async function setTenant(em: EntityManager, tenant: TenantSetting): Promise<void> {
+async function applyTenant(em: EntityManager, tenant: TenantSetting): Promise<void> {
   await em.execute(`select set_config('app.org_id', ?, true), set_config('app.user_id', ?, true)`, [tenant.orgId ?? '', tenant.userId ?? '']);
   if (tenant.orgId) em.setFilterParams(TENANT_FILTER, { orgId: tenant.orgId });
   else clearTenantFilter(em);
@@ -21,6 +24,19 @@ export async function setTenant(em: EntityManager, tenant: TenantSetting): Promi
 function clearTenantFilter(em: EntityManager): void {
   // Without params the tenant filter throws on the next tenant-owned load: fail closed.
   delete (em as unknown as { getContext(): { filterParams: Record<string, unknown> } }).getContext().filterParams[TENANT_FILTER];
+}
+
+/**
+ * Drops every tenant-owned entity and every organization from the identity map: MikroORM's identity
+ * map is not tenant-aware (MikroORM #7084), so an entity loaded under one tenant would otherwise be
+ * served to a later lookup under another without any query reaching RLS. Identity data (users,
+ * device sessions, refresh tokens) stays managed: it is the same whatever the tenant.
+ */
+function detachTenantData(em: EntityManager): void {
+  const uow = em.getUnitOfWork();
+  for (const entity of uow.getIdentityMap().values()) {
+    if (isTenantData(em.getMetadata().find(entity.constructor.name))) uow.unsetIdentity(entity);
+  }
 }
 
 /** What MikroORM's transaction context is under the hood: a knex transactor. */
@@ -44,21 +60,30 @@ async function assertBegun(em: EntityManager): Promise<void> {
   throw failure ?? new Error('the transaction ended as soon as it began');
 }
 
+export interface BeginOptions {
+  /** A query operation: PostgreSQL refuses any write in it (`BEGIN READ ONLY`). */
+  readonly readOnly?: boolean;
+}
+
 /**
  * One GraphQL operation's unit of work: a fresh EntityManager fork (its identity map is never shared
- * with another request or tenant) and one database transaction that begins before the first query
- * and ends once, with commit or rollback, when the response is sent.
+ * with another request) and one database transaction that begins before the first query and ends
+ * once, with commit or rollback, before the response is sent. The operation commits all or nothing
+ * (src/graphql/apollo.ts decides); work that must persist whatever the outcome runs apart
+ * (`afterFinish`), never in this transaction.
  */
 export class RequestTransaction {
   readonly em: EntityManager;
   /** False only under `npm run bench`'s enforcement-off mode (src/db/benchmark-unenforced.ts). */
   private readonly enforced: boolean;
   private state: 'idle' | 'open' | 'done' = 'idle';
-  /** Errors whose operation must still commit (see commitDespite). */
-  private readonly committing = new WeakSet<Error>();
-  private failed = false;
+  private current: TenantSetting | null = null;
+  private entered = 0;
+  private readOnly = false;
   private readonly committed: (() => void)[] = [];
   private readonly finished: (() => Promise<void>)[] = [];
+  private readonly ended: (() => void)[] = [];
+  private over = false;
 
   constructor(orm: MikroORM) {
     this.em = orm.em.fork({ clear: true, useContext: false });
@@ -69,71 +94,91 @@ export class RequestTransaction {
     return this.state === 'open';
   }
 
+  get isIdle(): boolean {
+    return this.state === 'idle';
+  }
+
+  /** The tenant the transaction is in now (null before begin). */
+  get tenant(): TenantSetting | null {
+    return this.current;
+  }
+
+  /** Counts tenant changes: per-request caches keyed on the tenant (DataLoaders) start afresh when it moves. */
+  get tenantEpoch(): number {
+    return this.entered;
+  }
+
   /**
    * BEGIN, then set the tenant. When BEGIN itself fails (no connection) there is nothing to roll
    * back: the transaction is done and `finish` does nothing. The error is the driver's (see
    * src/db/connection-errors.ts for the ones that mean the database is unreachable).
    */
-  async begin(tenant: TenantSetting): Promise<void> {
-    if (this.state !== 'idle') throw new Error('request transaction already begun');
+  async begin(tenant: TenantSetting, options: BeginOptions = {}): Promise<void> {
+    if (this.state !== 'idle') throw new Error(this.state === 'open' ? 'request transaction already begun' : 'request transaction already finished');
     this.state = 'open';
+    this.readOnly = options.readOnly === true;
     try {
-      await this.em.begin();
+      await this.em.begin({ readOnly: this.readOnly });
       await assertBegun(this.em);
     } catch (err) {
       this.state = 'done';
       throw err;
     }
-    if (this.enforced) await setTenant(this.em, tenant);
+    await this.setTenant(tenant);
   }
 
   /**
-   * Marks `err` as an outcome that must still commit what the operation wrote before raising it:
-   * a security decision with a side effect (reuse detection revokes every session of the user, a
-   * failed sign-in is logged). Returns `err` for `throw tx.commitDespite(...)`. Any other error in
-   * the same operation still rolls everything back.
+   * The one door into a tenant (issue 16): pending changes are flushed under the tenant they were made
+   * in, the identity map forgets every tenant-owned entity, and RLS and the ORM filter move to
+   * `tenant`. A no-op when the transaction is already there. Callers take `tenant` from the
+   * request's TenantScope or from a decision that verified it (a live membership, a new org).
    */
-  commitDespite<E extends Error>(err: E): E {
-    this.committing.add(err);
-    return err;
+  async enterTenant(tenant: TenantSetting): Promise<void> {
+    if (this.state !== 'open') throw new Error('enterTenant outside an open request transaction');
+    if (sameTenant(this.current, tenant)) return;
+    if (!this.readOnly) await this.em.flush();
+    detachTenantData(this.em);
+    await this.setTenant(tenant);
   }
 
-  /** Called with each error the operation produced (Apollo's didEncounterErrors). */
-  noteError(err: unknown): void {
-    if (!(err instanceof Error) || !this.committing.has(err)) this.failed = true;
+  private async setTenant(tenant: TenantSetting): Promise<void> {
+    if (this.enforced) await applyTenant(this.em, tenant);
+    this.current = { orgId: tenant.orgId, userId: tenant.userId };
+    this.entered++;
   }
 
-  /** Whether an operation that produced errors may commit: only if every one was marked by commitDespite. */
-  get commitsDespiteErrors(): boolean {
-    return !this.failed;
-  }
-
-  /** Runs `fn` once the transaction has committed (never after a rollback): updates of in-process caches. */
+  /** Runs `fn` once the transaction has committed (never after a rollback): updates of in-process caches, metrics. */
   afterCommit(fn: () => void): void {
     this.committed.push(fn);
   }
 
   /**
    * Runs `fn` once the transaction has ended, committed or rolled back, and its connection is back in
-   * the pool: work that must persist whatever the operation's outcome, in a transaction of its own
-   * (a cross-tenant attempt's security event). `fn` handles its own errors: one that escapes is
-   * dropped, so it can never change the response.
+   * the pool, before the response is sent: a security write that must persist whatever the
+   * operation's outcome (a failed sign-in, a wrong MFA code, reuse revocation), in a transaction of
+   * its own. `fn` handles its own errors: one that escapes is dropped, so it can never change the
+   * response.
    */
   afterFinish(fn: () => Promise<void>): void {
     this.finished.push(fn);
   }
 
+  /** Runs `fn` when everything above is done (at once when it already is): releases of in-process gates. */
+  onEnd(fn: () => void): void {
+    if (this.over) fn();
+    else this.ended.push(fn);
+  }
+
   /** Commits (flushing pending changes) or rolls back; idempotent. A failed commit rolls back and rethrows. */
   async finish(commit: boolean): Promise<void> {
-    if (this.state !== 'open') {
-      this.state = 'done';
-      return;
-    }
+    const wasOpen = this.state === 'open';
     this.state = 'done';
     try {
-      await this.end(commit);
+      if (wasOpen) await this.end(commit);
     } finally {
       await this.runFinished();
+      this.over = true;
+      for (const fn of this.ended.splice(0)) fn();
     }
   }
 
@@ -154,5 +199,23 @@ export class RequestTransaction {
   private async runFinished(): Promise<void> {
     const hooks = this.finished.splice(0);
     for (const fn of hooks) await fn().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `work` in a short transaction of its own on `orm`'s pool, starting in `tenant`, and commits:
+ * the apart writes of RequestTransaction.afterFinish (the request's connection is back in the pool
+ * by then, so a request never holds two). Raises what `work` or the commit raises, after rolling back.
+ */
+export async function runApart<T>(orm: MikroORM, tenant: TenantSetting, work: (tx: RequestTransaction) => Promise<T>): Promise<T> {
+  const tx = new RequestTransaction(orm);
+  await tx.begin(tenant);
+  let ok = false;
+  try {
+    const result = await work(tx);
+    ok = true;
+    return result;
+  } finally {
+    await tx.finish(ok);
   }
 }

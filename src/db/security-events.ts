@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
-import { setTenant } from './request-transaction.ts';
+import { runApart } from './request-transaction.ts';
+import type { SidePool } from './side-pool.ts';
 
 /** Every type of security event, in the order the API documents them (schema/audit.graphql). */
 export const SECURITY_EVENT_TYPES = [
@@ -83,9 +84,26 @@ export async function recordSecurityEvent(em: EntityManager, event: SecurityEven
 }
 
 /**
+ * Appends a user-level event (no org: RLS `event_insert` needs no tenant for it) at once, in one
+ * autocommitted statement on the side pool: it is committed before the caller goes on, whatever
+ * becomes of the request's transaction, and a concurrent request of the same user that reads it
+ * afterwards sees it (the wrong MFA codes the per-user limit counts, issue 15).
+ */
+export async function recordSecurityEventNow(pool: SidePool, event: SecurityEvent & { readonly orgId: null }, at: Date): Promise<void> {
+  await pool.execute(`insert into security_events (id, at, type, user_id, session_id, org_id, detail) values ($1, $2, $3, $4, $5, null, $6::jsonb)`, [
+    randomUUID(),
+    at,
+    event.type,
+    event.userId,
+    event.sessionId,
+    JSON.stringify(event.detail ?? {}),
+  ]);
+}
+
+/**
  * How many user-level events (no org) of `type` the user has had since `since` (rate limits). Only
- * org-less rows: an org's copy of the same event (recordForOrganization) is not counted twice, and
- * RLS shows a user's org-less events whatever the tenant.
+ * org-less rows: an org's copy of the same event is not counted twice, and RLS shows a user's
+ * org-less events whatever the tenant (the transaction's user must be `userId`).
  */
 export async function countRecentEvents(em: EntityManager, userId: string, type: SecurityEventType, since: Date): Promise<number> {
   const rows = await em.execute<{ n: number }[]>(`select count(*)::int as n from security_events where user_id = ? and org_id is null and type = ? and at > ?`, [userId, type, since]);
@@ -99,11 +117,7 @@ export async function countRecentEvents(em: EntityManager, userId: string, type:
  * transaction has ended (RequestTransaction.afterFinish), so a request never holds two connections.
  */
 export async function recordSecurityEventApart(orm: MikroORM, event: SecurityEvent, at: Date): Promise<void> {
-  const em = orm.em.fork({ clear: true, useContext: false });
-  await em.transactional(async (tx) => {
-    await setTenant(tx, { orgId: event.orgId, userId: event.userId });
-    await recordSecurityEvent(tx, event, at);
-  });
+  await runApart(orm, { orgId: event.orgId, userId: event.userId }, (tx) => recordSecurityEvent(tx.em, event, at));
 }
 
 export interface SecurityEventRow {

@@ -43,3 +43,14 @@ export function isTenantOwned(meta: EntityMetadata): boolean {
   const filter = meta.filters?.[TENANT_FILTER];
   return meta.class?.prototype instanceof TenantOwned && filter?.default === true && filter.cond === tenantCondition;
 }
+
+/** The tenant root: organizations, whose rows RLS shows by tenant like a tenant-owned table's. */
+export const TENANT_ROOT_TABLE = 'organizations';
+
+/**
+ * Data whose visibility depends on the tenant: tenant-owned entities and the tenant root. The
+ * identity map must forget these whenever the transaction's tenant changes (RequestTransaction.enterTenant).
+ */
+export function isTenantData(meta: EntityMetadata | undefined): boolean {
+  return meta !== undefined && (isTenantOwned(meta) || meta.tableName === TENANT_ROOT_TABLE);
+}

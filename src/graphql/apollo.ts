@@ -1,15 +1,16 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError as unwrapFieldError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Config } from '../config.ts';
 import { isConnectionError } from '../db/connection-errors.ts';
 import { AppError, ErrorCode } from '../errors.ts';
-import { queryLimits, queryTooComplexIn } from '../limits/query-limits.ts';
+import { enforceOperationCost, queryLimits, queryTooComplexIn } from '../limits/query-limits.ts';
 import { errorSummary, type Logger } from '../logger.ts';
 import { observationPlugin } from '../observability/graphql-plugin.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { rootFieldNames } from '../observability/operation-label.ts';
 import type { RequestContext } from './context.ts';
 
 /** Codes of Apollo's own client-side errors, safe to show as they are. */
@@ -25,6 +26,17 @@ const CLIENT_ERROR_CODES = new Set([
 
 /** Apollo's own request errors that come without a code (e.g. a persisted-query hash mismatch). */
 const UNCODED_CLIENT_ERRORS = [/provided sha does not match query/i];
+
+/**
+ * The error a resolver or a plugin hook threw: graphql-js wraps a resolver's error (with a path), and
+ * Apollo wraps what a plugin hook throws before execution (didResolveOperation: opening the request).
+ */
+function unwrapResolverError(error: unknown): unknown {
+  const unwrapped = unwrapFieldError(error);
+  if (unwrapped !== error) return unwrapped;
+  const original = error instanceof GraphQLError ? error.originalError : undefined;
+  return original && !(original instanceof GraphQLError) ? original : error;
+}
 
 const INTERNAL: GraphQLFormattedError = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 const UNAVAILABLE: GraphQLFormattedError = { message: 'Service unavailable', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
@@ -46,27 +58,46 @@ function isExpected(error: unknown): boolean {
   return typeof e.message === 'string' && UNCODED_CLIENT_ERRORS.some((re) => re.test(e.message as string));
 }
 
+/** Introspection root fields: they read the schema, never the database. */
+const META_FIELDS = new Set(['__schema', '__type', '__typename']);
+
 /**
- * Ends the request transaction once per operation: commit when the operation produced no error,
- * otherwise roll back, so a failing mutation never leaves a partial write. Logs each unexpected
- * error with the request's id, scrubbed of everything the request sent (errorSummary).
+ * The request transaction of each operation (README, "What a response promises"):
+ *
+ * - once the operation is known, its cost is checked (QUERY_TOO_COMPLEX, before anything runs),
+ *   then the request is opened: READ ONLY for a query, so nothing a query does can write. An
+ *   operation of late-opening mutation fields only (refreshSession) is opened by its field, after
+ *   that field has waited without a connection;
+ * - a mutation is all or nothing: it commits only when the operation produced no error at all, in
+ *   any field, root or nested; otherwise it rolls back and the response carries `data: null`, so no
+ *   token, id or value of an uncommitted write ever leaves the server. A query keeps its partial
+ *   data (it wrote nothing). What must persist whatever the outcome (a failed sign-in, a wrong MFA
+ *   code, reuse revocation, a cross-tenant attempt) is written apart (RequestTransaction.afterFinish);
+ * - each unexpected error is logged with the request's id, scrubbed of everything the request sent
+ *   (errorSummary).
  *
  * When the database could not be reached (an error of src/db/connection-errors.ts anywhere in the
  * operation, or a failed commit), the whole answer becomes HTTP 503 SERVICE_UNAVAILABLE with no
  * data: nothing was written (the transaction rolled back; a commit that failed on a lost connection
  * may, rarely, have committed, like any request whose response is lost), and the client retries.
  */
-function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
+function transactionPlugin(logger: Logger, maxCost: number, production: boolean, lateFields: ReadonlySet<string>): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
-      let sawErrors = false;
       let unavailable: unknown = null;
+      let mutation = false;
       return {
+        async didResolveOperation({ contextValue, schema, document, operation, operationName, request }) {
+          if (!operation) return; // Apollo refuses an operation it cannot resolve before this hook
+          mutation = operation.operation === 'mutation';
+          enforceOperationCost(schema as GraphQLSchema, document, request.variables ?? {}, operationName ?? undefined, maxCost, production);
+          const roots = [...rootFieldNames(document, operation)];
+          if (roots.every((name) => META_FIELDS.has(name))) return;
+          if (mutation && roots.every((name) => lateFields.has(name) || name === '__typename')) return;
+          await contextValue.open({ readOnly: !mutation });
+        },
         async didEncounterErrors({ contextValue, errors }) {
-          sawErrors = true;
           unavailable ??= errors.find(isUnavailable) ?? null;
-          // Errors raised before the context existed (parse, validation of the token) have no transaction.
-          for (const err of errors) contextValue?.tx?.noteError(unwrapResolverError(err));
           for (const err of errors.filter((e) => !isExpected(e))) {
             const request = contextValue?.request;
             logger.error({ request_id: request?.id, err: errorSummary(unwrapResolverError(err), request?.inputs) }, 'unexpected error in a GraphQL operation');
@@ -74,8 +105,8 @@ function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
         },
         async willSendResponse({ contextValue, response }) {
           const body = response.body;
-          const clean = body.kind === 'single' && !body.singleResult.errors?.length;
-          const ok = unavailable === null && (clean || (body.kind === 'single' && sawErrors && contextValue.tx.commitsDespiteErrors));
+          const single = body.kind === 'single' ? body.singleResult : null;
+          const ok = unavailable === null && single !== null && !single.errors?.length;
           const request = contextValue.request;
           let commitFailed = false;
           try {
@@ -85,12 +116,16 @@ function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
             if (isConnectionError(err)) unavailable ??= err;
             else logger.error({ request_id: request.id, err: errorSummary(err, request.inputs) }, 'request transaction failed to commit');
           }
-          if (unavailable === null && !commitFailed) return;
+          if (unavailable === null && !commitFailed) {
+            // All or nothing: a mutation that did not commit answers no data (the errors say why).
+            if (!ok && mutation && single && single.data !== undefined) single.data = null;
+            return;
+          }
           if (unavailable !== null) logger.warn({ request_id: request.id, err: errorSummary(unwrapResolverError(unavailable), request.inputs) }, 'database unavailable: answered 503');
-          if (body.kind === 'single') {
+          if (single) {
             // Mutated in place: the request's log record holds this object (src/observability/request-log.ts).
-            delete body.singleResult.data;
-            body.singleResult.errors = [UNAVAILABLE];
+            delete single.data;
+            single.errors = [UNAVAILABLE];
           }
           response.http.status = 503;
         },
@@ -99,7 +134,7 @@ function transactionPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
   };
 }
 
-export function createApollo(schema: import('graphql').GraphQLSchema, config: Config, logger: Logger, metrics: Metrics): ApolloServer<RequestContext> {
+export function createApollo(schema: GraphQLSchema, config: Config, logger: Logger, metrics: Metrics, lateFields: ReadonlySet<string> = new Set()): ApolloServer<RequestContext> {
   const development = config.env === 'development';
   const limits = queryLimits(config.queryLimits, config.production);
   return new ApolloServer<RequestContext>({
@@ -128,7 +163,7 @@ export function createApollo(schema: import('graphql').GraphQLSchema, config: Co
     plugins: [
       // No cache hints are used (every answer is private and no-store); the default plugin would add a hook to every field.
       ApolloServerPluginCacheControlDisabled(),
-      transactionPlugin(logger),
+      transactionPlugin(logger, config.queryLimits.cost, config.production, lateFields),
       observationPlugin(metrics, config.production),
       config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
     ],

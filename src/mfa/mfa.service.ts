@@ -2,10 +2,10 @@ import { LockMode } from '@mikro-orm/core';
 import { DeviceSession } from '../auth/device-session.entity.ts';
 import { User } from '../auth/user.entity.ts';
 import { open, seal } from '../crypto/envelope.ts';
-import { countRecentEvents } from '../db/security-events.ts';
+import { countRecentEvents, recordSecurityEventNow } from '../db/security-events.ts';
 import { AppError, badInput, ErrorCode } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
-import { recordAndCountEvent, recordForOrganization } from '../observability/auth-outcomes.ts';
+import { recordAndCountEvent, recordApart, recordForOrganization } from '../observability/auth-outcomes.ts';
 import type { Tier } from '../organizations/organization.entity.ts';
 import type { CodeCheck } from '../policy/decide-entry.ts';
 import { requireSignedIn } from '../tenancy/require.ts';
@@ -24,13 +24,14 @@ export function hasTotp(user: User): boolean {
 
 /**
  * Checks a TOTP code against the user's secret (`pending`: the one being enrolled). Serialised per
- * user by a row lock, so two requests cannot both spend one code or both slip under the rate limit.
+ * user by a row lock, so two requests cannot both spend one code or both slip under the limit.
  * Raises RATE_LIMITED when the client address has made too many MFA attempts (every call counts,
- * in the shared counters) or after MFA_MAX_FAILURES failures of this user in MFA_WINDOW_MS. A
- * failure is recorded as MFA_FAILED; the caller must let that event commit (tx.commitDespite) when
- * it raises. `tier`: of the org the code is for (metrics), when there is one. `orgId`: the org the
- * code is checked for entering, which must be the transaction's tenant: its admins see a copy of the
- * event in auditEvents (the user's own event stays org-less: the per-user limit counts those).
+ * in the shared counters) or after MFA_MAX_FAILURES wrong codes of this user in MFA_WINDOW_MS. A
+ * wrong code's MFA_FAILED event is written at once, autocommitted on the side pool, and the limit
+ * counts those events: no rollback of the request can erase a guess, whatever else the operation
+ * does (issue 15). `tier`: of the org the code is for (metrics), when there is one. `orgId`: the org
+ * the code is checked for entering: its admins see a copy of the event in auditEvents (written
+ * apart; the user's own event stays org-less). The transaction's user must be `user`.
  */
 export async function checkCode(
   ctx: RequestContext,
@@ -52,12 +53,22 @@ export async function checkCode(
   const step = acceptedStep(secret, code, now, user.totpLastStep ?? null);
   const sessionId = ctx.scope?.sessionId ?? null;
   const detail = opts.pending ? { enrollment: true } : {};
-  const type = step === null ? 'MFA_FAILED' : 'MFA_PASSED';
-  await recordAndCountEvent(ctx, { type, userId: user.id, sessionId, orgId: null, detail }, now, opts.tier ?? null);
-  if (opts.orgId) await recordForOrganization(ctx, { type, userId: user.id, sessionId, orgId: opts.orgId, detail }, now);
-  if (step === null) return 'invalid';
+  if (step === null) {
+    const failed = { type: 'MFA_FAILED' as const, userId: user.id, sessionId, orgId: null, detail: withActor(ctx, detail) };
+    await recordSecurityEventNow(ctx.app.side, failed, now);
+    ctx.app.metrics.countSecurityEvent(failed, opts.tier ?? null);
+    if (opts.orgId) recordApart(ctx, { type: 'MFA_FAILED', userId: user.id, sessionId, orgId: opts.orgId, detail }, now, null, { counted: false });
+    return 'invalid';
+  }
+  await recordAndCountEvent(ctx, { type: 'MFA_PASSED', userId: user.id, sessionId, orgId: null, detail }, now, opts.tier ?? null);
+  if (opts.orgId) await recordForOrganization(ctx, { type: 'MFA_PASSED', userId: user.id, sessionId, orgId: opts.orgId, detail }, now);
   user.totpLastStep = step;
   return 'valid';
+}
+
+/** An agent's action is audited with both identities (recordAndCountEvent does the same). */
+function withActor(ctx: RequestContext, detail: Record<string, unknown>): Record<string, unknown> {
+  return ctx.scope?.actor ? { ...detail, actor_agent: ctx.scope.actor } : detail;
 }
 
 /** Starts (or restarts) TOTP enrollment. Raises BAD_USER_INPUT when TOTP is already enrolled. */
@@ -80,7 +91,7 @@ export async function confirmTotpEnrollment(ctx: RequestContext, code: string): 
   const user = await ctx.em.findOneOrFail(User, { id: scope.userId });
   if (hasTotp(user) || !user.totpPendingSealed) throw badInput('No TOTP enrollment in progress');
   const result = await checkCode(ctx, user, code, { pending: true });
-  if (result !== 'valid') throw ctx.tx.commitDespite(badInput('Invalid code'));
+  if (result !== 'valid') throw badInput('Invalid code');
   const now = ctx.app.now();
   const secret = open(ctx.app.config.kek, user.totpPendingSealed, pendingContext(user.id));
   user.totpSecretSealed = seal(ctx.app.config.kek, secret, secretContext(user.id));

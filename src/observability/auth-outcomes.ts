@@ -1,4 +1,4 @@
-import { recordSecurityEvent, type SecurityEvent } from '../db/security-events.ts';
+import { recordSecurityEvent, recordSecurityEventApart, type SecurityEvent } from '../db/security-events.ts';
 import type { RequestContext } from '../graphql/context.ts';
 import type { Tier } from '../organizations/organization.entity.ts';
 import type { RefreshOutcome } from './metrics.ts';
@@ -6,10 +6,10 @@ import type { RefreshOutcome } from './metrics.ts';
 /**
  * Records a security event in the request transaction (src/db/security-events.ts) and counts it in
  * the metrics (Metrics.countSecurityEvent) once that transaction commits, so the counters agree
- * with `security_events`: a failed sign-in's event commits although the call fails
- * (tx.commitDespite), so it is counted; an operation that rolls back leaves neither a row nor a
- * count. `tier` is that of the org the event is about (the one signed into, switched to, or acted
- * in), null when there is none.
+ * with `security_events`: an operation that rolls back leaves neither a row nor a count. An event
+ * that must persist although the operation fails (a failed sign-in, a wrong MFA code) goes through
+ * recordApart instead. `tier` is that of the org the event is about (the one signed into, switched
+ * to, or acted in), null when there is none.
  */
 export async function recordAndCountEvent(ctx: RequestContext, event: SecurityEvent, at: Date, tier: Tier | null): Promise<void> {
   // An agent's action is audited with both identities: the user (user_id, session_id) and the agent.
@@ -17,6 +17,23 @@ export async function recordAndCountEvent(ctx: RequestContext, event: SecurityEv
   await recordSecurityEvent(ctx.em, event, at);
   const metrics = ctx.app.metrics;
   ctx.tx.afterCommit(() => metrics.countSecurityEvent(event, tier));
+}
+
+/**
+ * Records a security event apart from the request: in a transaction of its own, once the request's
+ * has ended (committed or rolled back) and before the response is sent, so it persists whatever the
+ * operation's outcome and whatever else the operation does (issue 15). Counted in the metrics when
+ * it is written (`counted: false` for an org's copy of an event counted already). `event.orgId`
+ * becomes that transaction's tenant (RLS `event_insert`).
+ */
+export function recordApart(ctx: RequestContext, event: SecurityEvent, at: Date, tier: Tier | null, opts: { readonly counted?: boolean } = {}): void {
+  if (ctx.scope?.actor) event = { ...event, detail: { ...event.detail, actor_agent: ctx.scope.actor } };
+  const { orm, metrics } = ctx.app;
+  const written = event;
+  ctx.tx.afterFinish(async () => {
+    await recordSecurityEventApart(orm, written, at);
+    if (opts.counted !== false) metrics.countSecurityEvent(written, tier);
+  });
 }
 
 /**

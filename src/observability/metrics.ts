@@ -18,7 +18,7 @@ export type RefreshOutcome = 'rotated' | 'retried' | 'reuse_detected' | 'expired
 /** The rate limits of src/limits plus the per-user limit on wrong TOTP codes (src/mfa). */
 export type RateLimitLabel = RateLimitRule | 'mfaPerUser';
 /** What a cross-tenant lookup named (the GraphQL type of the object that exists in another tenant). */
-export const CROSS_TENANT_OBJECTS = ['Organization', 'Project', 'Task', 'Membership', 'Invitation', 'DeviceSession', 'User'] as const;
+export const CROSS_TENANT_OBJECTS = ['Organization', 'Project', 'Task', 'Membership', 'Invitation', 'DeviceSession', 'User', 'ServiceAccount'] as const;
 export type CrossTenantObject = (typeof CROSS_TENANT_OBJECTS)[number];
 
 export interface PoolStats {

@@ -10,16 +10,22 @@ const META_FIELDS = new Set(['__schema', '__type', '__typename']);
  * come from a bounded set.
  */
 export function operationLabel(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): string {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-  const names = new Set<string>();
-  collectRootFields(operation.selectionSet, fragments, names, new Set());
+  const names = rootFieldNames(document, operation);
   if (names.size > 1) names.delete('__typename');
   if (names.size === 0) return 'none';
   if (names.size > 1) return 'multiple';
   const name = [...names][0] as string;
   const root = schema.getRootType(operation.operation);
   return root?.getFields()[name] || META_FIELDS.has(name) ? name : 'other';
+}
+
+/** The names of the root fields an operation selects (through fragments too; aliases aside). */
+export function rootFieldNames(document: DocumentNode, operation: OperationDefinitionNode): Set<string> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const names = new Set<string>();
+  collectRootFields(operation.selectionSet, fragments, names, new Set());
+  return names;
 }
 
 function collectRootFields(set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, into: Set<string>, seen: Set<string>): void {

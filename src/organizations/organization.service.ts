@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { User } from '../auth/user.entity.ts';
@@ -7,14 +8,15 @@ import { ensureSigningKey, rotateSigningKey } from '../auth/keys/key-ring.ts';
 import { checkPolicyUpdate, resolvePolicy, TIER_FLOORS, type PolicyOverrides } from '../policy/session-policy.ts';
 import { badInput, forbidden, notFound } from '../errors.ts';
 import { endSessionsBoundTo } from '../sessions/session.service.ts';
-import type { RequestContext } from '../graphql/context.ts';
+import { tenantOf, type RequestContext } from '../graphql/context.ts';
+import { MAX_PAGE_SIZE, pageSize } from '../graphql/relay.ts';
 import { recordAndCountEvent } from '../observability/auth-outcomes.ts';
 import { requireSignedIn, requireTenant } from '../tenancy/require.ts';
 import { storableText } from '../validation.ts';
 import { Invitation } from './invitation.entity.ts';
 import { Membership, type Role } from './membership.entity.ts';
 import { Organization, type Tier } from './organization.entity.ts';
-import { canAssignRole, canRemoveMember } from './roles.ts';
+import { canAssignRole, decideMemberRemoval } from './roles.ts';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 const orgName = storableText(200);
@@ -34,15 +36,16 @@ export async function activeOrganization(ctx: RequestContext): Promise<Organizat
   return orgId ? ctx.loaders.organizationById.load(orgId) : null;
 }
 
-/** Members of `org`. Raises FORBIDDEN unless it is the active organization. */
-export async function listMembers(ctx: RequestContext, org: Organization): Promise<Membership[]> {
+/** The first `first` members of `org`. Raises FORBIDDEN unless it is the active organization, BAD_USER_INPUT for a bad `first`. */
+export async function listMembers(ctx: RequestContext, org: Organization, first: number | null | undefined): Promise<Membership[]> {
   const { orgId } = requireTenant(ctx.scope);
   if (org.id !== orgId) throw forbidden('Members are readable for the active organization only');
-  return ctx.em.find(Membership, {}, { orderBy: { createdAt: 'asc', userId: 'asc' } });
+  return ctx.em.find(Membership, {}, { orderBy: { createdAt: 'asc', userId: 'asc' }, limit: pageSize(first, MAX_PAGE_SIZE) });
 }
 
-export async function viewerMemberships(ctx: RequestContext): Promise<Membership[]> {
-  return listMembershipsOfUser(ctx.em, requireSignedIn(ctx.scope).userId);
+/** The viewer's first `first` memberships. Raises BAD_USER_INPUT for a bad `first`. */
+export async function viewerMemberships(ctx: RequestContext, first: number | null | undefined): Promise<Membership[]> {
+  return listMembershipsOfUser(ctx.em, requireSignedIn(ctx.scope).userId, pageSize(first, MAX_PAGE_SIZE));
 }
 
 /** Creates an organization with the caller as OWNER. Raises BAD_USER_INPUT for a bad name. */
@@ -52,7 +55,7 @@ export async function createOrganization(ctx: RequestContext, name: string, tier
   if (!parsedName.success) throw badInput('Invalid name');
   const now = ctx.app.now();
   const org = { id: randomUUID(), name: parsedName.data, tier, policyOverrides: {}, createdAt: now };
-  await withTenant(ctx.em, { orgId: org.id, userId: scope.userId }, scope, async () => {
+  await withTenant(ctx.tx, { orgId: org.id, userId: scope.userId }, tenantOf(scope), async () => {
     await ctx.em.persist(ctx.em.create(Organization, org)).flush(); // the membership's FK needs the org first
     ctx.em.persist(ctx.em.create(Membership, { orgId: org.id, userId: scope.userId, role: 'OWNER', createdAt: now }));
     // CONFIDENTIAL and REGULATED orgs sign with their own key from their first token on.
@@ -103,7 +106,7 @@ export async function acceptInvitation(ctx: RequestContext, token: string): Prom
   if (!orgId) throw notFound('Invitation');
   const user = await ctx.em.findOneOrFail(User, { id: scope.userId });
   const now = ctx.app.now();
-  return withTenant(ctx.em, { orgId, userId: scope.userId }, scope, async () => {
+  return withTenant(ctx.tx, { orgId, userId: scope.userId }, tenantOf(scope), async () => {
     const invitation = await ctx.em.findOne(Invitation, { tokenHash: hashToken(token) });
     if (!invitation || invitation.acceptedAt || invitation.expiresAt <= now || invitation.email !== user.email) throw notFound('Invitation');
     invitation.acceptedAt = now;
@@ -118,13 +121,31 @@ export async function acceptInvitation(ctx: RequestContext, token: string): Prom
   });
 }
 
-/** Raises NOT_FOUND (not a member here), FORBIDDEN (ADMIN removing an OWNER), BAD_USER_INPUT (last owner). */
+/**
+ * Locks the active org's memberships for the rest of the transaction (its organizations row, FOR
+ * UPDATE) and reads the actor's and the target's memberships and the owner count live: every change
+ * of an org's members decides on these, one after the other. Raises NOT_FOUND when the org is gone.
+ */
+async function lockMemberships(ctx: RequestContext, orgId: string, actorId: string, targetId: string) {
+  await ctx.em.findOneOrFail(Organization, { id: orgId }, { lockMode: LockMode.PESSIMISTIC_WRITE, failHandler: () => notFound('Organization') });
+  const rows = await ctx.em.find(Membership, { userId: { $in: [actorId, targetId] } }, { refresh: true });
+  const owners = await ctx.em.count(Membership, { role: 'OWNER' });
+  return { actor: rows.find((m) => m.userId === actorId) ?? null, target: rows.find((m) => m.userId === targetId) ?? null, owners };
+}
+
+/**
+ * Raises NOT_FOUND (not a member here), FORBIDDEN (ADMIN removing an OWNER, or an actor removed
+ * meanwhile), BAD_USER_INPUT (last owner). Decided by decideMemberRemoval under the org's lock, so it
+ * holds under concurrency.
+ */
 export async function removeMember(ctx: RequestContext, userId: string): Promise<boolean> {
   const scope = requireTenant(ctx.scope);
-  const target = await ctx.em.findOne(Membership, { userId });
-  if (!target) throw notFound('Member');
-  if (!scope.role || !canRemoveMember(scope.role, target.role)) throw forbidden(`${scope.role} cannot remove an ${target.role}`);
-  if (target.role === 'OWNER' && (await ctx.em.count(Membership, { role: 'OWNER' })) <= 1) throw badInput('Cannot remove the last owner');
+  const { actor, target, owners } = await lockMemberships(ctx, scope.orgId, scope.userId, userId);
+  const decision = decideMemberRemoval({ actorRole: actor?.role ?? null, targetRole: target?.role ?? null, owners });
+  if (decision.kind === 'not_member') throw notFound('Member');
+  if (decision.kind === 'forbidden') throw forbidden(`${actor?.role ?? 'A non-member'} cannot remove an ${target?.role ?? 'unknown member'}`);
+  if (decision.kind === 'last_owner') throw badInput('Cannot remove the last owner');
+  if (!target) throw notFound('Member'); // decideMemberRemoval already said so; for the type checker
   await ctx.em.remove(target).flush();
   const ended = await endSessionsBoundTo(ctx, scope.orgId, userId);
   const detail = { by: scope.userId, role: target.role, boundSessionsEnded: ended };

@@ -29,7 +29,7 @@ export const organizationResolvers: Resolvers = {
   },
   Organization: {
     policy: (org) => resolvePolicy(org.tier, org.policyOverrides),
-    members: (org, _, ctx) => listMembers(ctx, org),
+    members: (org, args, ctx) => listMembers(ctx, org, args.first),
   },
   Membership: {
     organization: async (m, _, ctx) => (await ctx.loaders.organizationById.load(m.orgId)) ?? Promise.reject(notFound('Organization')),

@@ -1,6 +1,7 @@
 import { notFound } from '../errors.ts';
 import type { Resolvers } from '../graphql/generated/resolvers-types.ts';
 import { parseId } from '../graphql/ids.ts';
+import { pageSize } from '../graphql/relay.ts';
 import * as projects from './project.service.ts';
 
 export const projectResolvers: Resolvers = {
@@ -18,7 +19,7 @@ export const projectResolvers: Resolvers = {
     deleteTask: (_, args, ctx) => projects.deleteTask(ctx, parseId(args.id)),
   },
   Project: {
-    tasks: (project, _, ctx) => ctx.loaders.tasksByProject.load(project.id),
+    tasks: (project, args, ctx) => ctx.loaders.tasksOfProject(pageSize(args.first, 100)).load(project.id),
   },
   Task: {
     project: async (task, _, ctx) => (await ctx.loaders.projectById.load(task.projectId)) ?? Promise.reject(notFound('Project')),

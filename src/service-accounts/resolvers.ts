@@ -4,7 +4,7 @@ import * as accounts from './service-account.service.ts';
 
 export const serviceAccountResolvers: Resolvers = {
   Query: {
-    serviceAccounts: (_, _args, ctx) => accounts.listServiceAccounts(ctx),
+    serviceAccounts: (_, args, ctx) => accounts.listServiceAccounts(ctx, args.first),
   },
   Mutation: {
     createServiceAccount: (_, args, ctx) => accounts.createServiceAccount(ctx, args.name, args.scopes),

@@ -9,12 +9,14 @@ import { RequestTransaction } from '../db/request-transaction.ts';
 import { recordSecurityEvent } from '../db/security-events.ts';
 import { badInput, forbidden, notFound } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
+import { MAX_PAGE_SIZE, pageSize } from '../graphql/relay.ts';
 import { recordAndCountEvent } from '../observability/auth-outcomes.ts';
 import type { Role } from '../organizations/membership.entity.ts';
 import { Organization } from '../organizations/organization.entity.ts';
 import { hasAtLeast } from '../organizations/roles.ts';
 import { resolvePolicy } from '../policy/session-policy.ts';
 import { policyOf, signingKeyFor } from '../sessions/session.service.ts';
+import { noteLookupMiss } from '../tenancy/cross-tenant-attempts.ts';
 import { requireTenant } from '../tenancy/require.ts';
 import { storableText } from '../validation.ts';
 import { ServiceAccount } from './service-account.entity.ts';
@@ -63,9 +65,10 @@ function checkScopes(scopes: readonly string[]): Scope[] {
   return unique as Scope[];
 }
 
-export async function listServiceAccounts(ctx: RequestContext): Promise<ServiceAccount[]> {
+/** The first `first` service accounts of the active org. Raises BAD_USER_INPUT for a bad `first`. */
+export async function listServiceAccounts(ctx: RequestContext, first: number | null | undefined): Promise<ServiceAccount[]> {
   const scope = requireTenant(ctx.scope);
-  return ctx.em.find(ServiceAccount, { orgId: scope.orgId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  return ctx.em.find(ServiceAccount, { orgId: scope.orgId }, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: pageSize(first, MAX_PAGE_SIZE) });
 }
 
 /** ADMIN/OWNER: a new service account of the active org; its secret is returned here only. */
@@ -95,6 +98,7 @@ export async function createServiceAccount(ctx: RequestContext, name: string, sc
 async function liveAccount(ctx: RequestContext, id: string): Promise<ServiceAccount> {
   const scope = requireTenant(ctx.scope);
   const account = await ctx.em.findOne(ServiceAccount, { orgId: scope.orgId, id });
+  if (!account) await noteLookupMiss(ctx, 'ServiceAccount', id);
   if (!account || account.revokedAt) throw notFound('ServiceAccount');
   return account;
 }

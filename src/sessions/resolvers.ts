@@ -1,9 +1,10 @@
 import type { Resolvers } from '../graphql/generated/resolvers-types.ts';
+import { opensLate } from '../graphql/root-fields.ts';
 import { listSessions, refreshSession, revokeAllSessions, revokeMemberSessions, revokeSession, signOut } from './session.service.ts';
 
 export const sessionResolvers: Resolvers = {
   Query: {
-    sessions: (_, __, ctx) => listSessions(ctx),
+    sessions: (_, args, ctx) => listSessions(ctx, args.first),
   },
   Mutation: {
     refreshSession: (_, args, ctx) => refreshSession(ctx, args.refreshToken),
@@ -13,3 +14,6 @@ export const sessionResolvers: Resolvers = {
     revokeMemberSessions: (_, args, ctx) => revokeMemberSessions(ctx, args.userId),
   },
 };
+
+// refreshSession first waits for the other presentations of its token, holding no connection: it opens the request itself.
+opensLate(sessionResolvers.Mutation!.refreshSession!);

@@ -1,19 +1,20 @@
+import { LockMode } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { DeviceSession, sessionEnd, type RevokeReason } from '../auth/device-session.entity.ts';
 import { RefreshToken } from '../auth/refresh-token.entity.ts';
 import { signAccessToken } from '../auth/tokens/sign-access-token.ts';
 import { hashToken, newOpaqueToken, REFRESH_TOKEN_PATTERN, successorToken } from '../crypto/tokens.ts';
-import { advisoryXactLock } from '../db/locks.ts';
 import { revokeSessions } from '../db/sessions.ts';
-import { setTenant } from '../db/request-transaction.ts';
-import type { SecurityEventType } from '../db/security-events.ts';
+import { runApart } from '../db/request-transaction.ts';
+import { recordSecurityEvent, type SecurityEventType } from '../db/security-events.ts';
 import { findOwnMembership } from '../db/tenant-switch.ts';
 import { AppError, ErrorCode, forbidden, notFound } from '../errors.ts';
 import type { RequestContext } from '../graphql/context.ts';
 import { parseId } from '../graphql/ids.ts';
-import { countRefreshOutcome, recordAndCountEvent, recordForOrganization } from '../observability/auth-outcomes.ts';
+import { MAX_PAGE_SIZE, pageSize } from '../graphql/relay.ts';
+import { countRefreshOutcome, recordAndCountEvent } from '../observability/auth-outcomes.ts';
 import { Membership, type Role } from '../organizations/membership.entity.ts';
-import { Organization } from '../organizations/organization.entity.ts';
+import { Organization, type Tier } from '../organizations/organization.entity.ts';
 import { canRemoveMember } from '../organizations/roles.ts';
 import { decideEntry, type CodeCheck } from '../policy/decide-entry.ts';
 import { resolvePolicy, strictestPolicy, type SessionPolicy } from '../policy/session-policy.ts';
@@ -39,19 +40,19 @@ export interface Entered {
 }
 
 /**
- * The user's live membership of `orgId` and the org, or null when there is none. Sets the
- * transaction's tenant to that org first (the caller is about to act in it).
+ * The user's live membership of `orgId` and the org, or null when there is none. Looked up as the
+ * user without any org (RLS `member_read` shows a user's own memberships); only when it exists does
+ * the transaction enter that org (the caller is about to act in it): the membership is the verified
+ * decision the tenant comes from.
  */
 export async function membershipIn(ctx: RequestContext, orgId: string, userId: string): Promise<Entered | null> {
-  await setTenant(ctx.em, { orgId, userId });
+  await ctx.tx.enterTenant({ orgId: null, userId });
   const membership = await findOwnMembership(ctx.em, orgId, userId);
-  const org = membership ? await ctx.em.findOne(Organization, { id: orgId }) : null;
-  return membership && org ? { org, role: membership.role } : null;
-}
-
-/** A per-user lock: rotation, reuse revocation and sign-out of one user's sessions never interleave. */
-function lockUser(ctx: RequestContext, userId: string): Promise<void> {
-  return advisoryXactLock(ctx.em, `orgbound:user:${userId}`);
+  if (!membership) return null;
+  const role = membership.role;
+  await ctx.tx.enterTenant({ orgId, userId });
+  const org = await ctx.em.findOne(Organization, { id: orgId });
+  return org ? { org, role } : null;
 }
 
 export interface OpenSessionInput {
@@ -156,26 +157,31 @@ export async function payload(ctx: RequestContext, session: DeviceSession, enter
 const invalidRefreshToken = () => new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
 
 /**
- * Exchanges a refresh token for new tokens (ARCHITECTURE.md, Sessions). Serialised per user; the
- * decision is decideRefresh's. Raises RATE_LIMITED (too many attempts from the client address, or on
- * the token's family: each counted whatever the outcome), UNAUTHENTICATED (unknown token, or one
- * superseded by a switch), SESSION_REVOKED, SESSION_EXPIRED, and REFRESH_TOKEN_REUSED after
- * revoking every session of the user (that revocation commits although the call fails).
+ * Exchanges a refresh token for new tokens (ARCHITECTURE.md, Sessions); the decision is
+ * decideRefresh's. Presentations of one token wait for each other in memory, before the request
+ * takes a database connection (a burst of retries cannot drain the pool), and the family's device
+ * session row is locked while it is decided (presentations on other instances). Raises RATE_LIMITED
+ * (too many attempts from the client address, or on the token's family: each counted whatever the
+ * outcome), UNAUTHENTICATED (unknown token, or one superseded by a switch), SESSION_REVOKED,
+ * SESSION_EXPIRED, and REFRESH_TOKEN_REUSED; the revocation of every session of the user that reuse
+ * causes is written apart, after the request's transaction, so it holds whatever else the operation does.
  */
 export async function refreshSession(ctx: RequestContext, presented: string): Promise<AuthPayload> {
   await ctx.app.rateLimiter.consume('refreshPerAddress', ctx.clientAddress);
-  const seen = REFRESH_TOKEN_PATTERN.test(presented) ? await ctx.em.findOne(RefreshToken, { tokenHash: hashToken(presented) }) : null;
-  const owner = seen ? await ctx.em.findOne(DeviceSession, { id: seen.sessionId }) : null;
-  if (!seen || !owner) {
+  if (!REFRESH_TOKEN_PATTERN.test(presented)) {
     countRefreshOutcome(ctx, 'invalid', null);
     throw invalidRefreshToken();
   }
-  // Per family, before the user's lock: a flood on one family neither waits for nor holds it.
-  await ctx.app.rateLimiter.consume('refreshPerSession', owner.id);
-  await lockUser(ctx, owner.userId);
-  // Re-read under the lock: another request may have rotated or revoked since the first read.
-  const token = await ctx.em.refreshOrFail(seen);
-  const session = await ctx.em.refreshOrFail(owner);
+  const presentedHash = hashToken(presented);
+  ctx.tx.onEnd(await ctx.app.gates.acquire(`refresh:${presentedHash}`));
+  await ctx.open({ readOnly: false });
+  const family = await lockFamilyOf(ctx, presentedHash);
+  if (!family) {
+    countRefreshOutcome(ctx, 'invalid', null);
+    throw invalidRefreshToken();
+  }
+  const { token, session } = family;
+  await ctx.app.rateLimiter.consume('refreshPerSession', session.id);
   const now = ctx.app.now();
   const enteredOrgs = session.revokedAt ? [] : await tightenToEnteredOrgs(ctx, session, now);
   // Metrics only: the tier of the org the session was serving, when it was read.
@@ -202,18 +208,9 @@ export async function refreshSession(ctx: RequestContext, presented: string): Pr
     case 'superseded':
       countRefreshOutcome(ctx, 'superseded', activeTier);
       throw new AppError(ErrorCode.UNAUTHENTICATED, 'Refresh token superseded by an organization switch');
-    case 'reuse': {
-      const revoked = await revokeWhere(ctx, { userId: session.userId }, 'REFRESH_TOKEN_REUSED', now);
-      await setTenant(ctx.em, { orgId: null, userId: session.userId });
-      await recordAndCountEvent(
-        ctx,
-        { type: 'REFRESH_TOKEN_REUSED', userId: session.userId, sessionId: session.id, orgId: null, detail: { sessionsRevoked: revoked, enteredOrgIds: session.enteredOrgIds } },
-        now,
-        activeTier,
-      );
-      await recordReuseForEnteredOrgs(ctx, session, now);
-      throw ctx.tx.commitDespite(new AppError(ErrorCode.REFRESH_TOKEN_REUSED, 'Refresh token reused: every session of this account has been signed out'));
-    }
+    case 'reuse':
+      revokeForReuseApart(ctx, session, now, activeTier);
+      throw new AppError(ErrorCode.REFRESH_TOKEN_REUSED, 'Refresh token reused: every session of this account has been signed out');
     case 'retry':
     case 'rotate':
       break;
@@ -233,16 +230,43 @@ export async function refreshSession(ctx: RequestContext, presented: string): Pr
 }
 
 /**
- * Refresh-token reuse revoked every session of the user: each org the stolen session had entered gets
- * its own REFRESH_TOKEN_REUSED event, so its admins see it (the detail names no other org). Leaves
- * the transaction without a tenant.
+ * The presented token and its device session, the session row locked (FOR UPDATE) until the
+ * request's transaction ends: rotation, revocation and switching of one family never interleave,
+ * across instances too. The token is read after the lock, so it is what the last holder committed.
  */
-async function recordReuseForEnteredOrgs(ctx: RequestContext, session: DeviceSession, now: Date): Promise<void> {
-  for (const orgId of session.enteredOrgIds) {
-    await setTenant(ctx.em, { orgId, userId: session.userId });
-    await recordForOrganization(ctx, { type: 'REFRESH_TOKEN_REUSED', userId: session.userId, sessionId: session.id, orgId, detail: { allSessionsOfUserRevoked: true } }, now);
-  }
-  await setTenant(ctx.em, { orgId: null, userId: session.userId });
+async function lockFamilyOf(ctx: RequestContext, tokenHash: string): Promise<{ token: RefreshToken; session: DeviceSession } | null> {
+  const seen = await ctx.em.findOne(RefreshToken, { tokenHash });
+  if (!seen) return null;
+  const session = await ctx.em.findOne(DeviceSession, { id: seen.sessionId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (!session) return null;
+  const token = await ctx.em.refresh(seen);
+  return token ? { token, session } : null;
+}
+
+/**
+ * Refresh-token reuse (RFC 9700 section 4.14.2): every session of the user is revoked, in a
+ * transaction apart from the request's (which fails and rolls back), once that one has ended and
+ * before the response is sent, so the next request of any of those sessions is refused. The user gets
+ * REFRESH_TOKEN_REUSED without an org, and each org the stolen session had entered gets its own copy,
+ * so its admins see it (the detail names no other org).
+ */
+function revokeForReuseApart(ctx: RequestContext, session: DeviceSession, now: Date, tier: Tier | null): void {
+  const { orm, metrics } = ctx.app;
+  const userId = session.userId;
+  const enteredOrgIds = [...session.enteredOrgIds];
+  ctx.tx.afterFinish(async () => {
+    const event = await runApart(orm, { orgId: null, userId }, async (tx) => {
+      const revoked = await revokeSessions(tx.em, { userId }, 'REFRESH_TOKEN_REUSED', now);
+      const userEvent = { type: 'REFRESH_TOKEN_REUSED' as const, userId, sessionId: session.id, orgId: null, detail: { sessionsRevoked: revoked, enteredOrgIds } };
+      await recordSecurityEvent(tx.em, userEvent, now);
+      for (const orgId of enteredOrgIds) {
+        await tx.enterTenant({ orgId, userId });
+        await recordSecurityEvent(tx.em, { type: 'REFRESH_TOKEN_REUSED', userId, sessionId: session.id, orgId, detail: { allSessionsOfUserRevoked: true } }, now);
+      }
+      return userEvent;
+    });
+    metrics.countSecurityEvent(event, tier);
+  });
 }
 
 /**
@@ -252,7 +276,7 @@ async function recordReuseForEnteredOrgs(ctx: RequestContext, session: DeviceSes
  */
 async function tightenToEnteredOrgs(ctx: RequestContext, session: DeviceSession, now: Date): Promise<Organization[]> {
   if (session.enteredOrgIds.length === 0) return [];
-  await setTenant(ctx.em, { orgId: null, userId: session.userId }); // RLS: the orgs the user still belongs to
+  await ctx.tx.enterTenant({ orgId: null, userId: session.userId }); // RLS: the orgs the user still belongs to
   const orgs = await ctx.em.find(Organization, { id: { $in: session.enteredOrgIds } });
   applyPolicy(session, strictestPolicy([session.policy, ...orgs.map(policyOf)]), now);
   return orgs;
@@ -277,13 +301,14 @@ async function activeOrgOf(ctx: RequestContext, session: DeviceSession, now: Dat
   // An org that isolates its sessions (it may have turned that on since) is never served to an unbound session.
   if (entered && (!policyOf(entered.org).isolatedSession || session.boundOrgId === entered.org.id)) return entered;
   if (session.boundOrgId) {
-    session.revokedAt = now;
-    session.revokeReason = 'MEMBER_REMOVED';
-    await ctx.em.flush();
-    throw ctx.tx.commitDespite(new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked'));
+    // Nothing left to serve: the session ends, apart from this request (which fails and rolls back).
+    const { orm } = ctx.app;
+    const where = { id: session.id, userId: session.userId };
+    ctx.tx.afterFinish(async () => void (await runApart(orm, { orgId: null, userId: session.userId }, (tx) => revokeSessions(tx.em, where, 'MEMBER_REMOVED', now))));
+    throw new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked');
   }
   session.activeOrgId = null;
-  await setTenant(ctx.em, { orgId: null, userId: session.userId });
+  await ctx.tx.enterTenant({ orgId: null, userId: session.userId });
   return null;
 }
 
@@ -291,21 +316,20 @@ function revokeWhere(ctx: RequestContext, where: { userId: string } & Record<str
   return revokeSessions(ctx.em, where, reason, now);
 }
 
-/** The signed-in user's live sessions, most recently used first. */
-export async function listSessions(ctx: RequestContext): Promise<DeviceSession[]> {
+/** The signed-in user's first `first` live sessions, most recently used first. Raises BAD_USER_INPUT for a bad `first`. */
+export async function listSessions(ctx: RequestContext, first: number | null | undefined): Promise<DeviceSession[]> {
   const scope = requireSignedIn(ctx.scope);
   const now = ctx.app.now();
   return ctx.em.find(
     DeviceSession,
     { userId: scope.userId, revokedAt: null, expiresAt: { $gt: now }, idleExpiresAt: { $gt: now } },
-    { orderBy: { lastUsedAt: 'desc', id: 'asc' } },
+    { orderBy: { lastUsedAt: 'desc', id: 'asc' }, limit: pageSize(first, MAX_PAGE_SIZE) },
   );
 }
 
 async function revokeOwn(ctx: RequestContext, where: Record<string, unknown>, reason: RevokeReason, type: SecurityEventType): Promise<number> {
   const scope = requireSignedIn(ctx.scope);
   const now = ctx.app.now();
-  await lockUser(ctx, scope.userId);
   // Sessions already past their end are over: not revoked again, not counted.
   const count = await revokeWhere(ctx, { ...where, userId: scope.userId, expiresAt: { $gt: now }, idleExpiresAt: { $gt: now } }, reason, now);
   if (count > 0) await recordAndCountEvent(ctx, { type, userId: scope.userId, sessionId: scope.sessionId, orgId: scope.orgId, detail: { count, ...where } }, now, scope.tier);
@@ -342,7 +366,6 @@ export async function revokeMemberSessions(ctx: RequestContext, rawUserId: strin
   if (!target) throw notFound('Member');
   if (!scope.role || !canRemoveMember(scope.role, target.role)) throw forbidden(`${scope.role} cannot revoke an ${target.role}'s sessions`);
   const now = ctx.app.now();
-  await lockUser(ctx, userId);
   const count = await revokeWhere(ctx, { userId, enteredOrgIds: { $contains: [scope.orgId] } }, 'REVOKED_BY_ADMIN', now);
   await recordAndCountEvent(ctx, { type: 'MEMBER_SESSIONS_REVOKED', userId, sessionId: null, orgId: scope.orgId, detail: { count, by: scope.userId } }, now, scope.tier);
   return count;
@@ -353,7 +376,6 @@ export async function revokeMemberSessions(ctx: RequestContext, rawUserId: strin
  * unbound sessions lose the org at once (the scope check) and on refresh (activeOrgOf).
  */
 export async function endSessionsBoundTo(ctx: RequestContext, orgId: string, userId: string): Promise<number> {
-  await lockUser(ctx, userId);
   return revokeWhere(ctx, { userId, boundOrgId: orgId }, 'MEMBER_REMOVED', ctx.app.now());
 }
 
@@ -369,8 +391,8 @@ export async function endSessionsBoundTo(ctx: RequestContext, orgId: string, use
 export async function switchOrganization(ctx: RequestContext, rawOrgId: string, mfaCode: string | null | undefined): Promise<AuthPayload> {
   const scope = requireSignedIn(ctx.scope);
   const targetOrgId = parseId(rawOrgId, 'organizationId');
-  await lockUser(ctx, scope.userId);
-  const session = await ctx.em.findOneOrFail(DeviceSession, { id: scope.sessionId, userId: scope.userId });
+  // The family's row lock, as refreshSession takes it: a switch and a refresh of one session never interleave.
+  const session = await ctx.em.findOneOrFail(DeviceSession, { id: scope.sessionId, userId: scope.userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   const user = await ctx.em.findOneOrFail(User, { id: scope.userId });
   const entered = await membershipIn(ctx, targetOrgId, scope.userId);
   const now = ctx.app.now();
@@ -387,10 +409,8 @@ export async function switchOrganization(ctx: RequestContext, rawOrgId: string, 
     },
     now,
   );
-  if (decision.kind === 'deny') {
-    const error = new AppError(decision.code, decision.message);
-    throw code === 'invalid' ? ctx.tx.commitDespite(error) : error;
-  }
+  // A wrong code was already counted and recorded apart (checkCode).
+  if (decision.kind === 'deny') throw new AppError(decision.code, decision.message);
   if (!entered) throw forbidden('Not a member of that organization'); // decideEntry already refused; for the type checker
   if (code === 'valid') markMfaPassed(session, now);
   else session.mfaAt = decision.mfaAt;

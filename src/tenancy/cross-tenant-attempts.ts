@@ -1,29 +1,34 @@
-import { existsInAnotherTenant, type CheckedObject } from '../db/cross-tenant.ts';
+import { ownerInAnotherTenant, type CheckedObject } from '../db/cross-tenant.ts';
 import { recordSecurityEventApart, type SecurityEvent } from '../db/security-events.ts';
 import type { RequestContext } from '../graphql/context.ts';
 
 /**
- * Called when a lookup by id in the active tenant found nothing. When the id exists in another
- * tenant, this is a cross-tenant attempt: a CROSS_TENANT_ACCESS_DENIED event for the requesting org
- * (detail: the object type only, never the other org or anything of its row) and
- * orgbound_cross_tenant_denied_total. The client's answer is the caller's "not found", the same as
- * for an id that exists nowhere (STYLE rule 6): nothing here changes or fails the response.
+ * Called when a lookup by id in the active tenant found nothing. When the id belongs to another
+ * tenant, this is a cross-tenant attempt: a CROSS_TENANT_ACCESS_DENIED event in the trail of the org
+ * whose object was probed (detail: the object's type and id, and, for the operator's export only,
+ * the prober's org and user) and orgbound_cross_tenant_denied_total. The prober's side observes
+ * nothing of it (issue 15): the answer is the caller's "not found", the same as for an id that exists
+ * nowhere (STYLE rule 6); the same existence check runs for both; the prober's own audit trail gains
+ * nothing; and the victim's event is written after the response, so it adds no time to it.
  *
- * The event is written in a transaction of its own once the request's has ended, so it persists when
- * the operation fails and rolls back (a mutation's NOT_FOUND, or any other field's error), and a
- * request can neither undo nor hide its own attempt. Raises nothing but what the existence check
- * itself raises (a database failure).
+ * Raises nothing but what the existence check itself raises (a database failure).
  */
 export async function noteLookupMiss(ctx: RequestContext, object: CheckedObject, id: string): Promise<void> {
   const scope = ctx.scope;
   if (!scope?.orgId) return;
-  if (!(await existsInAnotherTenant(ctx.em, object, id))) return;
-  const event: SecurityEvent = { type: 'CROSS_TENANT_ACCESS_DENIED', userId: scope.userId, sessionId: scope.sessionId, orgId: scope.orgId, detail: scope.actor ? { object, actor_agent: scope.actor } : { object } };
-  const { orm, metrics } = ctx.app;
+  const owner = await ownerInAnotherTenant(ctx.em, object, id);
+  if (!owner) return;
+  const detail: Record<string, unknown> = { object, objectId: id, fromOrganizationId: scope.orgId, fromUserId: scope.userId, ...(scope.actor ? { actor_agent: scope.actor } : {}) };
+  const event: SecurityEvent = { type: 'CROSS_TENANT_ACCESS_DENIED', userId: null, sessionId: null, orgId: owner, detail };
+  const { orm, metrics, deferred } = ctx.app;
   const at = ctx.app.now();
+  metrics.countCrossTenantDenied(object, scope.tier);
+  // After the request's transaction has ended (one connection per request at a time), and not awaited:
+  // the response goes out as fast as for a plain miss. The server's close waits for it.
   ctx.tx.afterFinish(async () => {
-    metrics.countCrossTenantDenied(object, scope.tier);
-    await recordSecurityEventApart(orm, event, at);
-    metrics.countSecurityEvent(event, scope.tier);
+    deferred.run(async () => {
+      await recordSecurityEventApart(orm, event, at);
+      metrics.countSecurityEvent(event, null);
+    });
   });
 }

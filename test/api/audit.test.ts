@@ -1,7 +1,7 @@
 /**
  * The audit trail (issue 6 items 1-2): auditEvents for an org's ADMIN/OWNER, viewer.securityEvents,
- * and cross-tenant attempt detection (an event for the requesting org, a metric, and an answer
- * identical to a miss).
+ * and cross-tenant attempt detection (an event for the probed org, a metric, and an answer, a trail
+ * and a request path identical to a miss for the prober).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestApi, errorCode, type TestApi } from '../support/harness.ts';
 import { codeAt, enrollTotp, TOTP_STEP_MS, wrongCodeAt } from '../support/mfa.ts';
 import { parseSamples, valueOf } from '../support/prometheus.ts';
+import { StatementRecorder } from '../support/statements.ts';
 import { createTenant, PASSWORD, signIn, signUp, type Tenant } from '../support/tenants.ts';
 
 let api: TestApi;
@@ -174,10 +175,15 @@ describe('cross-tenant attempts', () => {
   const project = `query($id: ID!) { project(id: $id) { id name } }`;
   const update = `mutation($id: ID!) { updateProject(id: $id, name: "x") { id } }`;
   const task = `mutation($id: ID!) { deleteTask(id: $id) }`;
-  const crossTenant = async () => (await allAuditEvents(a.token)).filter((e) => e.type === 'CROSS_TENANT_ACCESS_DENIED');
 
-  test('another tenant’s id: an event for the requesting org, a metric, and the answer of a missing id', async () => {
-    const before = await crossTenant();
+  const crossTenantOf = async (token: string) => (await allAuditEvents(token)).filter((e) => e.type === 'CROSS_TENANT_ACCESS_DENIED');
+  /** The victim's event is written after the response: wait for the server's deferred writes. */
+  const settled = () => api.server.services.deferred.idle();
+
+  test('another tenant’s id: the answer of a missing id, nothing in the prober’s trail, an event in the probed org’s trail, a metric', async () => {
+    await settled();
+    const aBefore = await crossTenantOf(a.token);
+    const bBefore = await crossTenantOf(b.token);
     const metricBefore = await metric('orgbound_cross_tenant_denied_total', { object: 'Project' });
     const theirs = await api.gql(project, { id: b.projectId }, a.token);
     const missing = await api.gql(project, { id: randomUUID() }, a.token);
@@ -190,34 +196,62 @@ describe('cross-tenant attempts', () => {
     assert.equal(errorCode(upd), 'NOT_FOUND');
     const del = await api.gql(task, { id: b.taskId }, a.token);
     assert.deepEqual(del, await api.gql(task, { id: randomUUID() }, a.token));
+    await settled();
 
-    const after = await crossTenant();
-    assert.equal(after.length - before.length, 3);
-    const fresh = after.slice(0, 3);
+    // The prober's own trail is the same as after probing ids that exist nowhere (issue 15: no existence oracle).
+    assert.deepEqual(await crossTenantOf(a.token), aBefore);
+    const bAfter = await crossTenantOf(b.token);
+    assert.equal(bAfter.length - bBefore.length, 3);
+    const fresh = bAfter.slice(0, 3);
     assert.deepEqual(fresh.map((e) => e.detail.object).sort(), ['Project', 'Project', 'Task']);
+    assert.deepEqual(fresh.map((e) => e.detail.objectId).sort(), [b.projectId, b.projectId, b.taskId].sort());
     for (const e of fresh) {
-      assert.equal(e.organizationId, a.orgId);
-      assert.equal(e.actorId, a.userId);
+      assert.equal(e.organizationId, b.orgId);
+      assert.equal(e.actorId, null);
       const text = JSON.stringify(e);
-      for (const secret of [b.orgId, b.projectId, b.taskId, b.marker]) assert.ok(!text.includes(secret), `${secret} in ${text}`);
+      for (const secret of [a.orgId, a.userId, a.email]) assert.ok(!text.includes(secret), `${secret} in ${text}`);
     }
     assert.equal(await metric('orgbound_cross_tenant_denied_total', { object: 'Project' }), metricBefore + 2);
     assert.equal(await metric('orgbound_cross_tenant_denied_total', { object: 'Task' }) >= 1, true);
-    // Raw rows: the event is stored under A, and B's side shows nothing.
+    // Raw rows: stored under B; who probed is there for the operator's export only.
     const rows = await api.db.sql(`select org_id, detail from security_events where type = 'CROSS_TENANT_ACCESS_DENIED'`);
-    assert.ok(rows.every((r: { org_id: string }) => r.org_id === a.orgId));
-    assert.deepEqual((await allAuditEvents(b.token)).filter((e) => e.type === 'CROSS_TENANT_ACCESS_DENIED'), []);
+    assert.ok(rows.length >= 3 && rows.every((r: { org_id: string }) => r.org_id === b.orgId));
+    assert.ok(rows.every((r: { detail: { fromOrganizationId: string; fromUserId: string } }) => r.detail.fromOrganizationId === a.orgId && r.detail.fromUserId === a.userId));
+  });
+
+  test('the prober’s request sends the same statements for another tenant’s id as for a missing one', async () => {
+    await settled();
+    const recorder = new StatementRecorder(api.server.services.orm);
+    try {
+      // The request's own transaction: its connection's statements up to its COMMIT (the connection may serve the deferred write next).
+      const own = async (id: string) => {
+        const sent = (await recorder.recordByConnection(() => api.gql(project, { id }, a.token))).byConnection[0]!.map((s) => s.replace(/\s+/g, ' ').replaceAll(id, '<id>'));
+        return sent.slice(0, sent.findIndex((s) => /^(COMMIT|ROLLBACK)/i.test(s)) + 1);
+      };
+      const theirs = await own(b.projectId);
+      const missing = await own(randomUUID());
+      assert.ok(theirs.some((s) => /cross_tenant_owner/.test(s)), theirs.join('\n'));
+      // The victim's event goes on another connection, after the request's transaction: the request's own path is the same.
+      assert.deepEqual(theirs, missing);
+    } finally {
+      recorder.detach();
+      await settled();
+    }
   });
 
   test('an id missing in the own org (or anywhere) records nothing', async () => {
     const own = await gqlOk(`mutation { createProject(name: "gone") { id } }`, {}, a.token);
     await gqlOk(`mutation($id: ID!) { deleteProject(id: $id) }`, { id: own.createProject.id }, a.token);
-    const before = await crossTenant();
+    await settled();
+    const before = await crossTenantOf(a.token);
+    const bBefore = await crossTenantOf(b.token);
     const metricBefore = await metric('orgbound_cross_tenant_denied_total', {});
     assert.deepEqual((await api.gql(project, { id: own.createProject.id }, a.token)).data, { project: null });
     assert.deepEqual((await api.gql(project, { id: randomUUID() }, a.token)).data, { project: null });
     assert.equal(errorCode(await api.gql(update, { id: own.createProject.id }, a.token)), 'NOT_FOUND');
-    assert.equal((await crossTenant()).length, before.length);
+    await settled();
+    assert.equal((await crossTenantOf(a.token)).length, before.length);
+    assert.equal((await crossTenantOf(b.token)).length, bBefore.length);
     assert.equal(await metric('orgbound_cross_tenant_denied_total', {}), metricBefore);
   });
 });

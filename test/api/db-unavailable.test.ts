@@ -20,7 +20,7 @@ import { ok } from '../support/sessions.ts';
 import { createTenant, PASSWORD, signUp } from '../support/tenants.ts';
 
 const UNAVAILABLE_BODY = { errors: [{ message: 'Service unavailable', extensions: { code: 'SERVICE_UNAVAILABLE' } }] };
-const SIGN_IN = `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p, deviceName: "u") { refreshToken accessToken } }`;
+const SIGN_IN = `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p, deviceName: "u") { refreshToken accessToken session { id } } }`;
 const REFRESH = `mutation($r: String!) { refreshSession(refreshToken: $r) { refreshToken } }`;
 
 let api: TestApi;
@@ -74,13 +74,13 @@ describe('a connection lost in the middle of a request', () => {
   test('refreshSession: 503 SERVICE_UNAVAILABLE, nothing rotated, and the next request succeeds', async () => {
     const email = `unavailable-${randomUUID()}@example.test`;
     const userId = await signUp(api, email);
-    const { refreshToken } = ok(await api.gql(SIGN_IN, { e: email, p: PASSWORD })).signIn;
+    const { refreshToken, session } = ok(await api.gql(SIGN_IN, { e: email, p: PASSWORD })).signIn;
     const errorsBefore = logged(50).length;
 
-    // refreshSession takes this per-user lock inside its transaction (src/sessions/session.service.ts, lockUser).
-    const lock = await hold(`select pg_advisory_xact_lock(hashtext($1))`, [`orgbound:user:${userId}`]);
+    // refreshSession locks its family's device session row inside its transaction (src/sessions/session.service.ts, lockFamilyOf).
+    const lock = await hold(`select 1 from device_sessions where id = $1 for update`, [session.id]);
     const pending = postGraphql(REFRESH, { r: refreshToken });
-    await terminateWaiting(`usename = 'orgbound_app' and wait_event = 'advisory'`);
+    await terminateWaiting(`usename = 'orgbound_app'`);
     const r = await pending;
     await lock.release();
 

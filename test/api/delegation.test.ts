@@ -128,15 +128,13 @@ describe('agent delegation', () => {
       `select user_id, session_id, detail from security_events where type = 'AGENT_DELEGATED' and detail->>'agent' = 'agent:auditor'`,
     );
     assert.deepEqual(delegated.map((e) => [e.user_id, e.session_id, e.detail.scopes]), [[a.userId, session.sessionId, ['projects:read']]]);
-    // A cross-tenant attempt by the agent is recorded for A with the user and the agent.
+    // A cross-tenant attempt by the agent is recorded in B's trail, naming A's user and the agent for the operator.
     await api.gql(`query($id: ID!) { project(id: $id) { id } }`, { id: b.projectId }, t);
-    let rows: { user_id: string; session_id: string; detail: any }[] = [];
-    for (let i = 0; i < 50 && rows.length === 0; i++) {
-      rows = await api.db.sql(`select user_id, session_id, detail from security_events where type = 'CROSS_TENANT_ACCESS_DENIED' and detail->>'actor_agent' = 'agent:auditor'`);
-      if (rows.length === 0) await new Promise((r) => setTimeout(r, 20));
-    }
+    await api.server.services.deferred.idle();
+    const rows = await api.db.sql<{ org_id: string; detail: any }>(`select org_id, detail from security_events where type = 'CROSS_TENANT_ACCESS_DENIED' and detail->>'actor_agent' = 'agent:auditor'`);
     assert.equal(rows.length, 1);
-    assert.equal(rows[0]!.user_id, a.userId);
-    assert.equal(rows[0]!.session_id, session.sessionId);
+    assert.equal(rows[0]!.org_id, b.orgId);
+    assert.equal(rows[0]!.detail.fromUserId, a.userId);
+    assert.equal(rows[0]!.detail.fromOrganizationId, a.orgId);
   });
 });

@@ -76,12 +76,12 @@ async function counted(rule: string): Promise<number> {
 
 const repeat = (n: number, text: string) => Array.from({ length: n }, () => text).join(' ');
 
-describe('operation limits (defaults: depth 8, cost 10000, aliases 15, directives 20, tokens 1000)', () => {
+describe('operation limits (defaults: depth 8, cost 100000, aliases 15, directives 20, tokens 1000)', () => {
   test('ordinary app queries pass: depth 8, a full page of projects with tasks, 15 aliases, 20 directives', async () => {
     const queries = [
-      `{ projects { edges { node { tasks { project { tasks { project { name } } } } } } } }`, // depth 8
+      `{ projects { edges { node { tasks(first: 5) { project { tasks(first: 5) { project { name } } } } } } } }`, // depth 8 (each list costs its page size: 20 × 5 × 5)
       `{ viewer { memberships { organization { id members { user { id email } } } } } }`, // the deepest query of the other suites (6)
-      `{ projects(first: 100) { edges { cursor node { id name createdAt tasks { id title done project { id name createdAt } } } } pageInfo { hasNextPage endCursor } } }`, // cost 8422
+      `{ projects(first: 100) { edges { cursor node { id name createdAt tasks { id title done project { id name createdAt } } } } pageInfo { hasNextPage endCursor } } }`, // cost 81,000: 100 projects × (100 tasks × 8 + 6)
       `{ ${Array.from({ length: 15 }, (_, i) => `p${i}: project(id: "${tenant.projectId}") { name }`).join(' ')} }`,
       `{ viewer { user { ${repeat(10, 'id @include(if: true) @skip(if: false)')} } } }`,
     ];
@@ -90,7 +90,7 @@ describe('operation limits (defaults: depth 8, cost 10000, aliases 15, directive
 
   const cases: [name: string, mutation: string][] = [
     ['depth 9', `mutation($n: String!) { createProject(name: $n) { tasks { project { tasks { project { tasks { project { tasks { id } } } } } } } } }`],
-    ['cost over 10000', `mutation($n: String!) { createProject(name: $n) { tasks { project { tasks { project { tasks { project { ${repeat(600, 'id')} } } } } } } } }`],
+    ['cost over 100000', `mutation($n: String!) { createProject(name: $n) { tasks { project { tasks { project { tasks { project { ${repeat(600, 'id')} } } } } } } } }`],
     ['16 aliases', `mutation($n: String!) { createProject(name: $n) { id ${Array.from({ length: 16 }, (_, i) => `a${i}: name`).join(' ')} } }`],
     ['21 directives', `mutation($n: String!) { createProject(name: $n) { id @include(if: true) ${repeat(10, 'name @include(if: true) @skip(if: false)')} } }`],
     ['1001 tokens', `mutation($n: String!) { createProject(name: $n) { ${repeat(1000, 'id')} } }`],

@@ -3,81 +3,11 @@
  * grow with the number of projects on the page, nor with the number of tasks per project, because
  * Project.tasks and Task.project go through per-request DataLoaders (src/graphql/loaders.ts).
  */
-import type { MikroORM } from '@mikro-orm/postgresql';
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { startTestApi, type GqlResult, type TestApi } from '../support/harness.ts';
+import { StatementRecorder } from '../support/statements.ts';
 import { createTenant, type Tenant } from '../support/tenants.ts';
-
-/** The parts of knex's tarn pool the recorder needs: its events and whether anything is still out. */
-interface TarnPool {
-  on(event: 'acquireSuccess', listener: (eventId: number, connection: PgConnection) => void): void;
-  removeListener(event: 'acquireSuccess', listener: (eventId: number, connection: PgConnection) => void): void;
-  numUsed(): number;
-  numPendingAcquires(): number;
-  numPendingCreates(): number;
-}
-
-interface PgConnection {
-  query(config: unknown, ...rest: unknown[]): unknown;
-}
-
-/**
- * Every statement the server's ORM sends, seen on the wire side of knex: each pg connection of the
- * ORM's pool has its `query` wrapped the first time it is handed out. Hooking knex's client instead
- * would miss BEGIN/COMMIT: knex runs them through a transaction client built from the client's
- * prototype, not through the instance. Raw `em.execute` and the entity queries go the same way.
- */
-class StatementRecorder {
-  private readonly wrapped = new WeakSet<PgConnection>();
-  /** The open recording, if any: statements outside `record` (seeding, sign-in) are not kept. */
-  private statements: string[] | null = null;
-  private readonly pool: TarnPool;
-  private readonly onAcquire = (_id: number, connection: PgConnection) => this.wrap(connection);
-
-  constructor(orm: MikroORM) {
-    const pool = (orm.em.getConnection().getKnex().client as { pool?: TarnPool }).pool;
-    if (!pool) throw new Error('the ORM has no connection pool yet');
-    this.pool = pool;
-    pool.on('acquireSuccess', this.onAcquire);
-  }
-
-  /** The statements sent from the start of `request` until the pool is idle again after it. */
-  async record<T>(request: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-    await this.idle();
-    const statements: string[] = [];
-    this.statements = statements;
-    try {
-      const result = await request();
-      await this.idle(); // anything run after the response (afterFinish hooks) still counts
-      return { result, statements };
-    } finally {
-      this.statements = null;
-    }
-  }
-
-  detach(): void {
-    this.pool.removeListener('acquireSuccess', this.onAcquire);
-  }
-
-  private wrap(connection: PgConnection): void {
-    if (this.wrapped.has(connection)) return;
-    this.wrapped.add(connection);
-    const query = connection.query.bind(connection);
-    connection.query = (config: unknown, ...rest: unknown[]) => {
-      this.statements?.push(typeof config === 'string' ? config : String((config as { text?: unknown }).text));
-      return query(config, ...rest);
-    };
-  }
-
-  private async idle(): Promise<void> {
-    const deadline = Date.now() + 5_000;
-    while (this.pool.numUsed() + this.pool.numPendingAcquires() + this.pool.numPendingCreates() > 0) {
-      if (Date.now() > deadline) throw new Error('the ORM pool did not become idle');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-}
 
 /**
  * What one read of a signed-in tenant costs, in order:
@@ -85,12 +15,12 @@ class StatementRecorder {
  *   2. select set_config(...)        (setTenant: RLS org and user)
  *   3. select ... device_sessions    (loadLiveState: session, membership, tier, key)
  *   4. select ... from "projects"    (listProjects, or projectById for project(id))
- *   5. select ... from "tasks"       (tasksByProject, one batch for every project)
+ *   5. select ... from tasks         (tasksOfProject: one LATERAL batch for every project)
  *   6. COMMIT;                       (RequestTransaction.finish)
  * Task.project adds nothing: projectById was primed (projects) or already holds the project (project(id)).
  */
 const STATEMENTS_PER_READ = 6;
-const EXPECTED_SHAPE = [/^begin/i, /set_config\('app\.org_id'/, /from device_sessions/, /from "projects"/, /from "tasks"/, /^commit/i];
+const EXPECTED_SHAPE = [/^begin/i, /set_config\('app\.org_id'/, /from device_sessions/, /from "projects"/, /from tasks/, /^commit/i];
 
 const PROJECTS = `query($first: Int) { projects(first: $first) { edges { node { id name tasks { id title done } } } } }`;
 const PROJECT_TASKS = `query($id: ID!) { project(id: $id) { id tasks { id project { id } } } }`;

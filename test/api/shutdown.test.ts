@@ -1,7 +1,7 @@
 /**
  * Graceful shutdown (issue 6 item 6). A request is held inside the server by a real lock: the test,
- * as the database owner, holds the per-user advisory lock that refreshSession takes
- * (src/sessions/session.service.ts, lockUser), so the refresh waits in PostgreSQL until the test
+ * as the database owner, holds the row lock on the device session that refreshSession takes
+ * (src/sessions/session.service.ts, lockFamilyOf), so the refresh waits in PostgreSQL until the test
  * lets go. Closing the server then must refuse new connections at once, let that request finish
  * with 200, and only then close the pools; past SHUTDOWN_DRAIN_TIMEOUT_MS the request is cut. The
  * last test runs `npm start`'s entry point (src/main.ts) and sends it SIGTERM.
@@ -17,7 +17,7 @@ import { ok } from '../support/sessions.ts';
 import { PASSWORD } from '../support/tenants.ts';
 
 const SIGN_UP = `mutation($e: String!, $p: String!) { signUp(email: $e, password: $p) { id } }`;
-const SIGN_IN = `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p, deviceName: "s") { refreshToken } }`;
+const SIGN_IN = `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p, deviceName: "s") { refreshToken session { id } } }`;
 const REFRESH = `mutation($r: String!) { refreshSession(refreshToken: $r) { accessToken } }`;
 
 let db: TestDatabase;
@@ -28,12 +28,12 @@ after(async () => {
   await db?.drop();
 });
 
-/** Holds refreshSession's per-user lock in an owner transaction until `release`. */
-async function holdUserLock(userId: string): Promise<{ release(): Promise<void> }> {
+/** Holds the device session's row lock that refreshSession takes, in an owner transaction until `release`. */
+async function holdSessionLock(sessionId: string): Promise<{ release(): Promise<void> }> {
   const client = new pg.Client({ connectionString: db.ownerUrl });
   await client.connect();
   await client.query('begin');
-  await client.query(`select pg_advisory_xact_lock(hashtext($1))`, [`orgbound:user:${userId}`]);
+  await client.query(`select 1 from device_sessions where id = $1 for update`, [sessionId]);
   return {
     release: async () => {
       await client.query('commit');
@@ -42,10 +42,10 @@ async function holdUserLock(userId: string): Promise<{ release(): Promise<void> 
   };
 }
 
-/** Resolves once a backend of the test database waits on an advisory lock (the held request got there). */
+/** Resolves once a backend of the test database waits on a lock (the held request got there). */
 async function untilWaitingOnLock(): Promise<void> {
   for (let i = 0; i < 500; i++) {
-    const [row] = await db.sql<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = $1 and wait_event_type = 'Lock' and wait_event = 'advisory'`, [db.name]);
+    const [row] = await db.sql<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = $1 and wait_event_type = 'Lock' and usename = 'orgbound_app'`, [db.name]);
     if (row!.n > 0) return;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -67,9 +67,9 @@ function probe(port: number): Promise<number | string> {
 /** A signed-up user with a refresh token, and a refresh of it that is now waiting on the held lock. */
 async function heldRefresh(api: { url: string; gql: TestApi['gql'] }): Promise<{ response: Promise<Response>; lock: { release(): Promise<void> } }> {
   const email = `shutdown-${randomUUID()}@example.test`;
-  const userId: string = ok(await api.gql(SIGN_UP, { e: email, p: PASSWORD })).signUp.id;
-  const { refreshToken } = ok(await api.gql(SIGN_IN, { e: email, p: PASSWORD })).signIn;
-  const lock = await holdUserLock(userId);
+  ok(await api.gql(SIGN_UP, { e: email, p: PASSWORD }));
+  const { refreshToken, session } = ok(await api.gql(SIGN_IN, { e: email, p: PASSWORD })).signIn;
+  const lock = await holdSessionLock(session.id);
   const response = fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: REFRESH, variables: { r: refreshToken } }) });
   response.catch(() => undefined); // observed by the test
   await untilWaitingOnLock();

@@ -86,10 +86,12 @@ const INDEX_EXEMPT: Record<string, string> = {
   // cannot be in the key; reads go through security_events_org_idx (org_id, at) and RLS event_read.
   security_events_pkey: 'org_id is nullable: events without an org',
   security_events_user_idx: "a user's own events across orgs (viewer); RLS event_read limits the rows",
-  // object_exists_elsewhere (cross-tenant attempt detection) looks an id up under any other org; the
-  // function is SECURITY DEFINER, returns one boolean, and the API role cannot read these rows itself.
-  projects_id_idx: 'id lookup across orgs for object_exists_elsewhere',
-  tasks_id_idx: 'id lookup across orgs for object_exists_elsewhere',
+  // cross_tenant_owner (cross-tenant attempt detection) looks an id up under any other org; the
+  // function is SECURITY DEFINER, returns the owner org to the server only, and the API role cannot
+  // read these rows itself. Every table of cross_tenant_kinds has one.
+  projects_id_idx: 'id lookup across orgs for cross_tenant_owner',
+  tasks_id_idx: 'id lookup across orgs for cross_tenant_owner',
+  service_accounts_id_idx: 'id lookup across orgs for cross_tenant_owner',
 };
 
 test('every index on a tenant table leads with org_id (or is an explained exemption)', async () => {

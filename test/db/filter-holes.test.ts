@@ -3,7 +3,7 @@
  *
  * For every hole: (a) an ORM connected as the OWNER (a superuser: RLS does not apply) with the
  * filter set to tenant A reaches tenant B's rows, so the filter alone does not stop that call; and
- * (b) the same call through the runtime role, inside a transaction where setTenant(A) ran, is stopped
+ * (b) the same call through the runtime role, inside a transaction in tenant A, is stopped
  * by RLS. The calls that DO apply the filter are listed too, so a MikroORM upgrade that changes
  * either list fails here. src/db is the only place allowed to use the holes (test/db/static-bypass).
  */
@@ -13,13 +13,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { initORM } from '../../src/db/orm.ts';
-import { RequestTransaction, setTenant } from '../../src/db/request-transaction.ts';
+import { RequestTransaction } from '../../src/db/request-transaction.ts';
 import { TENANT_FILTER } from '../../src/db/tenant-owned.ts';
 import { withTenant } from '../../src/db/tenant-switch.ts';
 import { Project } from '../../src/projects/project.entity.ts';
 import { Task } from '../../src/projects/task.entity.ts';
 import { createTestDatabase, type TestDatabase } from '../support/harness.ts';
-import { filteredFork, inTenantTx, seedTenant, sqlState, type SeededTenant } from '../support/orm.ts';
+import { filteredFork, inTenantTx, seedTenant, sqlState, switchTenantBare, type SeededTenant } from '../support/orm.ts';
 import { snapshotTenant } from '../support/snapshot.ts';
 
 let db: TestDatabase;
@@ -39,7 +39,7 @@ after(async () => {
   await db?.drop();
 });
 
-const asTenantA = <T>(work: (em: EntityManager) => Promise<T>) => inTenantTx(app, { orgId: a.orgId, userId: a.userId }, work);
+const asTenantA = <T>(work: (em: EntityManager, tx: RequestTransaction) => Promise<T>) => inTenantTx(app, { orgId: a.orgId, userId: a.userId }, work);
 const seesB = (result: unknown, b: SeededTenant) => JSON.stringify(result).includes(b.marker);
 const affected = (r: unknown) => (r as { affectedRows: number }).affectedRows;
 const newProjectOf = (b: SeededTenant) => ({ orgId: b.orgId, id: randomUUID(), name: `planted ${b.marker}`, createdAt: new Date() });
@@ -183,15 +183,25 @@ describe('identity map', () => {
     assert.deepEqual(await em.find(Project, { id: b.projectId }), []); // a query does go through the filter
   });
 
-  test('RLS cannot stop it: the runtime role switching tenant inside one fork still gets B’s entity', async () => {
+  test('RLS cannot stop it: the runtime role switching tenant inside one fork (setting and filter only) still gets B’s entity', async () => {
     const b = await seedTenant(db, 'b');
     const found = await inTenantTx(app, { orgId: b.orgId, userId: b.userId }, async (em) => {
       await em.findOneOrFail(Project, { id: b.projectId });
-      await setTenant(em, { orgId: a.orgId, userId: a.userId });
+      await switchTenantBare(em, { orgId: a.orgId, userId: a.userId });
       return em.findOne(Project, { orgId: b.orgId, id: b.projectId });
     });
-    // No query reaches the database. If MikroORM fixes #7084 this fails: then update STACK.md.
+    // No query reaches the database. If MikroORM fixes #7084 this fails: then the door's detach is belt and braces.
     assert.equal(found?.orgId, b.orgId);
+  });
+
+  test('the one door, RequestTransaction.enterTenant, forgets B’s entity: the lookup reaches RLS and finds nothing', async () => {
+    const b = await seedTenant(db, 'b');
+    const found = await inTenantTx(app, { orgId: b.orgId, userId: b.userId }, async (em, tx) => {
+      await em.findOneOrFail(Project, { id: b.projectId });
+      await tx.enterTenant({ orgId: a.orgId, userId: a.userId });
+      return em.findOne(Project, { orgId: b.orgId, id: b.projectId });
+    });
+    assert.equal(found, null);
   });
 
   test('a new RequestTransaction per request does not see what another request loaded', async () => {
@@ -211,8 +221,8 @@ describe('identity map', () => {
 
   test('withTenant clears the identity map before restoring the previous tenant', async () => {
     const b = await seedTenant(db, 'b');
-    const found = await asTenantA(async (em) => {
-      await withTenant(em, { orgId: b.orgId, userId: b.userId }, { orgId: a.orgId, userId: a.userId }, () => em.findOneOrFail(Project, { id: b.projectId }));
+    const found = await asTenantA(async (em, tx) => {
+      await withTenant(tx, { orgId: b.orgId, userId: b.userId }, { orgId: a.orgId, userId: a.userId }, () => em.findOneOrFail(Project, { id: b.projectId }));
       return em.findOne(Project, { orgId: b.orgId, id: b.projectId });
     });
     assert.equal(found, null);
@@ -239,10 +249,10 @@ describe('the filter fails closed', () => {
     await assert.rejects(em.find(Project, {}), /Tenant filter used without a tenant \(fail closed\)/);
   });
 
-  test('setTenant without an org removes the filter param set earlier in the same fork', async () => {
+  test('entering a tenant without an org removes the filter param set earlier in the same fork', async () => {
     await assert.rejects(
-      asTenantA(async (em) => {
-        await setTenant(em, { orgId: null, userId: a.userId });
+      asTenantA(async (em, tx) => {
+        await tx.enterTenant({ orgId: null, userId: a.userId });
         return em.find(Project, {});
       }),
       /No arguments provided for filter 'tenant'/,

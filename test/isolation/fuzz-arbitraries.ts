@@ -15,7 +15,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { canonicalValue, positionOf, type ArgGenerator, type GenContext } from './arguments.ts';
-import { operationDocument, selectionSet, type Operation, type RootField } from './operations.ts';
+import { combinedDocument, operationDocument, selectionSet, type Operation, type OperationPart, type RootField } from './operations.ts';
 import { SELECTION_DEPTH, type Actor } from './prover.ts';
 
 export interface FuzzPools {
@@ -96,7 +96,12 @@ function single(coordinate: string, type: GraphQLInputType, required: boolean, c
 
 export interface FuzzCase {
   readonly actor: Actor;
+  /** The root field of a single-field operation, or the first of a combined one. */
   readonly root: RootField;
+  /** Every root field sent (one, or several under the aliases p0, p1, ...). */
+  readonly roots: readonly RootField[];
+  /** The response key of each root of `roots`: its field name alone, `p<i>` combined. */
+  readonly keys: readonly string[];
   readonly operation: Operation;
 }
 
@@ -107,15 +112,34 @@ function randomSelection(schema: GraphQLSchema, root: RootField, ctx: GenContext
   return selectionSet(root.field.type, { schema, maxDepth: depth, choose, argValue: (c, t) => canonicalValue(c, t, ctx) });
 }
 
-/** Random operations: `contextOf` gives the argument context of an actor (its email for signIn, fresh names). */
+/** One root field with random arguments and a random selection. */
+function partArbitrary(schema: GraphQLSchema, root: RootField, ctx: GenContext, pools: FuzzPools): fc.Arbitrary<OperationPart> {
+  const args = fc.tuple(...root.field.args.map((a) => valueArbitrary(`${root.coordinate}.${a.name}`, a.type, ctx, pools)));
+  const bits = fc.array(fc.boolean(), { minLength: 8, maxLength: 64 });
+  return fc.record({ args, bits, depth: fc.integer({ min: 0, max: SELECTION_DEPTH }) }).map(({ args: values, bits: b, depth }) => ({
+    root,
+    args: Object.fromEntries(root.field.args.map((a, i) => [a.name, values[i]])),
+    selection: randomSelection(schema, root, ctx, b, depth),
+  }));
+}
+
+/**
+ * Random operations: one root field most of the time, otherwise two or three root fields of the same
+ * operation type under aliases (issue 15: a hostile client combines them). `contextOf` gives the
+ * argument context of an actor (its email for signIn, fresh names).
+ */
 export function fuzzCaseArbitrary(schema: GraphQLSchema, roots: readonly RootField[], actors: readonly Actor[], contextOf: (actor: Actor) => GenContext, pools: FuzzPools): fc.Arbitrary<FuzzCase> {
-  return fc.record({ actor: fc.constantFrom(...actors), root: fc.constantFrom(...roots) }).chain(({ actor, root }) => {
+  const count = fc.oneof({ arbitrary: fc.constant(1), weight: 3 }, { arbitrary: fc.integer({ min: 2, max: 3 }), weight: 1 });
+  return fc.record({ actor: fc.constantFrom(...actors), root: fc.constantFrom(...roots), count }).chain(({ actor, root, count: n }) => {
     const ctx = contextOf(actor);
-    const args = fc.tuple(...root.field.args.map((a) => valueArbitrary(`${root.coordinate}.${a.name}`, a.type, ctx, pools)));
-    const bits = fc.array(fc.boolean(), { minLength: 8, maxLength: 64 });
-    return fc.record({ args, bits, depth: fc.integer({ min: 0, max: SELECTION_DEPTH }) }).map(({ args: values, bits: b, depth }) => {
-      const argMap = Object.fromEntries(root.field.args.map((a, i) => [a.name, values[i]]));
-      return { actor, root, operation: operationDocument(root, argMap, randomSelection(schema, root, ctx, b, depth)) };
+    const sameType = roots.filter((r) => r.operation === root.operation);
+    const others = fc.array(fc.constantFrom(...sameType), { minLength: n - 1, maxLength: n - 1 });
+    return others.chain((rest) => fc.tuple(...[root, ...rest].map((r) => partArbitrary(schema, r, ctx, pools)))).map((parts) => {
+      if (parts.length === 1) {
+        const [p] = parts;
+        return { actor, root, roots: [root], keys: [root.field.name], operation: operationDocument(root, p!.args, p!.selection) };
+      }
+      return { actor, root, roots: parts.map((p) => p.root), keys: parts.map((_, i) => `p${i}`), operation: combinedDocument(parts) };
     });
   });
 }

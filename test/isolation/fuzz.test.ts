@@ -74,29 +74,37 @@ test(`${RUNS} random operations as A leak nothing of B, never fail with 5xx or a
   const roots = rootFields(world.schema).filter((r) => !(r.coordinate in FUZZ_EXCLUDED));
   let counter = 0;
   const contextOf = (actor: Actor): GenContext => ({ actor: actor.principal, a: world.a, b: world.b, cursors: world.cursors, unique: () => `f${++counter}` });
-  const stats = { runs: 0, answered: 0, reauthenticated: 0, withIdsOfB: 0, fields: new Set<string>() };
+  const stats = { runs: 0, combined: 0, answered: 0, reauthenticated: 0, withIdsOfB: 0, fields: new Set<string>() };
   const idsOfB = new Set([...world.bFacts.ids.values()].flat().map((id) => id.toLowerCase()));
   const started = performance.now();
   const property = fc.asyncProperty(fuzzCaseArbitrary(world.schema, roots, world.actors, contextOf, fuzzPools()), async (c) => {
-    const label = `${c.actor.name} ${c.root.coordinate}`;
+    const label = `${c.actor.name} ${c.roots.map((r) => r.coordinate).join(' + ')}`;
     const ex = await post(world.api.server.url, label, c.operation, c.actor.principal.token);
     stats.runs++;
-    stats.fields.add(c.root.coordinate);
+    for (const r of c.roots) stats.fields.add(r.coordinate);
+    if (c.roots.length > 1) stats.combined++;
     const problems = exchangeProblems(ex, world.bFacts.secrets);
-    const touchesB = stringsOf(c.operation.variables).some((v) => idsOfB.has(v.toLowerCase()));
-    if (touchesB) stats.withIdsOfB++;
-    if (succeeded(ex, c.root.field.name)) {
-      stats.answered++;
-      // No operation has any business succeeding with B's id: it found B's object (even if its answer shows nothing of it).
-      if (touchesB) problems.push(`${label}: SUCCEEDED with one of B's ids: ${ex.text.slice(0, 400)}`);
-    }
+    const variables = Object.entries(c.operation.variables);
+    c.roots.forEach((root, i) => {
+      // The variables of this root field: all of them alone, those prefixed p<i>_ when combined.
+      const own = c.roots.length === 1 ? variables : variables.filter(([name]) => name.startsWith(`p${i}_`));
+      const touchesB = stringsOf(own.map(([, v]) => v)).some((v) => idsOfB.has(v.toLowerCase()));
+      if (touchesB) stats.withIdsOfB++;
+      if (succeeded(ex, c.keys[i]!)) {
+        stats.answered++;
+        // No operation has any business succeeding with B's id: it found B's object (even if its answer shows nothing of it).
+        if (touchesB) problems.push(`${label}: ${root.coordinate} SUCCEEDED with one of B's ids: ${ex.text.slice(0, 400)}`);
+      }
+    });
+    // All or nothing (issue 15): a mutation with any error answers no data.
+    if (c.root.operation === 'mutation' && ex.body.errors?.length && ex.body.data != null) problems.push(`${label}: a mutation with errors answered data: ${ex.text.slice(0, 400)}`);
     if (rejections.length) problems.push(`unhandled rejection: ${rejections.map(String).join('; ')}`);
     if (await keepAlive(c.actor, ex)) stats.reauthenticated++;
     if (problems.length) throw new Error(`${problems.join('\n')}\n  query: ${c.operation.query}\n  variables: ${JSON.stringify(c.operation.variables)}`);
   });
   const details = await fc.check(property, { numRuns: RUNS, seed: SEED, ...(PATH ? { path: PATH } : {}) });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const summary = `fuzz: ${stats.runs} operations (${details.numRuns} runs) over ${stats.fields.size}/${roots.length} root fields in ${seconds} s, seed ${SEED}; ${stats.withIdsOfB} carried B's ids, ${stats.answered} answered with data, ${stats.reauthenticated} re-sign-ins`;
+  const summary = `fuzz: ${stats.runs} operations (${details.numRuns} runs, ${stats.combined} with several root fields) over ${stats.fields.size}/${roots.length} root fields in ${seconds} s, seed ${SEED}; ${stats.withIdsOfB} root fields carried B's ids, ${stats.answered} answered with data, ${stats.reauthenticated} re-sign-ins`;
   t.diagnostic(summary);
   process.stdout.write(`# ${summary}\n`);
   if (details.failed) {
@@ -106,6 +114,7 @@ test(`${RUNS} random operations as A leak nothing of B, never fail with 5xx or a
   if (RUNS >= 500) assert.equal(stats.fields.size, roots.length, 'every root field the fuzz may pick was picked at least once');
   // A positive control: a fuzz whose every call failed (a dead token, a broken generator) would prove nothing.
   assert.ok(stats.answered >= stats.runs / 10, `only ${stats.answered} of ${stats.runs} operations answered with data`);
+  if (RUNS >= 500) assert.ok(stats.combined >= stats.runs / 10, `only ${stats.combined} of ${stats.runs} operations combined several root fields`);
 });
 
 test('no unhandled rejection during the fuzz', () => {

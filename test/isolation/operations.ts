@@ -97,11 +97,41 @@ export interface Operation {
   readonly variables: Record<string, unknown>;
 }
 
-/** `mutation probe_signIn($email: String!, ...) { signIn(email: $email, ...) { <selection> } }`. */
-export function operationDocument(root: RootField, args: Record<string, unknown>, selection: string): Operation {
+/**
+ * `mutation probe_signIn($email: String!, ...) { signIn(email: $email, ...) { <selection> } }`, with
+ * `sibling` (another root field, literal arguments only) after it when given.
+ */
+export function operationDocument(root: RootField, args: Record<string, unknown>, selection: string, sibling?: string): Operation {
   const given = root.field.args.filter((a) => args[a.name] !== undefined);
   const defs = given.map((a) => `$${a.name}: ${String(a.type)}`).join(', ');
   const uses = given.map((a) => `${a.name}: $${a.name}`).join(', ');
-  const query = `${root.operation} probe_${root.field.name}${defs ? `(${defs})` : ''} { ${root.field.name}${uses ? `(${uses})` : ''}${selection ? ` { ${selection} }` : ''} }`;
+  const query = `${root.operation} probe_${root.field.name}${defs ? `(${defs})` : ''} { ${root.field.name}${uses ? `(${uses})` : ''}${selection ? ` { ${selection} }` : ''}${sibling ? ` ${sibling}` : ''} }`;
   return { query, variables: Object.fromEntries(given.map((a) => [a.name, args[a.name]])) };
+}
+
+export interface OperationPart {
+  readonly root: RootField;
+  readonly args: Record<string, unknown>;
+  readonly selection: string;
+}
+
+/**
+ * Several root fields of one operation type in one operation, each under the alias `p<i>` with its
+ * variables prefixed the same way: `mutation probe_many($p0_name: String!, ...) { p0: createProject(name: $p0_name) { id } p1: ... }`.
+ */
+export function combinedDocument(parts: readonly OperationPart[]): Operation {
+  const operation = parts[0]!.root.operation;
+  const defs: string[] = [];
+  const fields: string[] = [];
+  const variables: Record<string, unknown> = {};
+  parts.forEach(({ root, args, selection }, i) => {
+    const given = root.field.args.filter((a) => args[a.name] !== undefined);
+    for (const a of given) {
+      defs.push(`$p${i}_${a.name}: ${String(a.type)}`);
+      variables[`p${i}_${a.name}`] = args[a.name];
+    }
+    const uses = given.map((a) => `${a.name}: $p${i}_${a.name}`).join(', ');
+    fields.push(`p${i}: ${root.field.name}${uses ? `(${uses})` : ''}${selection ? ` { ${selection} }` : ''}`);
+  });
+  return { query: `${operation} probe_many${defs.length ? `(${defs.join(', ')})` : ''} { ${fields.join(' ')} }`, variables };
 }

@@ -13,7 +13,7 @@ import { ENTITYLESS_TENANT_TABLES, FUZZ_EXCLUDED, LATE_MUTATIONS, NO_SUCCESS_EXP
 import { missingGenerators } from './arguments.ts';
 import { entityProblems, orgColumnProblems, readCatalog, rlsProblems, ruleProblems, staleEntries, type Catalog } from './checks.ts';
 import { outputObjectTypes, rootFields, type RootField } from './operations.ts';
-import { attackWithIdsOfB, callLate, callPlainAndHostile, callWithIdsOfA, isLate, positionsOf } from './phases.ts';
+import { attackWithIdsOfB, callLate, callPlainAndHostile, callWithFailingSibling, callWithIdsOfA, isLate, positionsOf } from './phases.ts';
 import { Prover, SELECTION_DEPTH } from './prover.ts';
 import { startIsolationWorld, type IsolationWorld } from './setup.ts';
 
@@ -117,6 +117,11 @@ test('every mutation as A, with valid and hostile arguments, leaks nothing', asy
 
 test("mutations with A's own ids succeed (positive control) and leak nothing", async () => {
   none(await phase("mutations with A's ids", () => callWithIdsOfA(prover, world.actors, withIds(mutations()))), 'problems');
+});
+
+test('every mutation followed by a field that fails commits nothing and answers no data (issue 15)', async () => {
+  const everyMutation = roots.filter((r) => r.operation === 'mutation');
+  none(await phase('mutations followed by a failing field', () => callWithFailingSibling(prover, world.actors, everyMutation, world.snapshotA)), 'problems');
 });
 
 test('every query again, after all the mutations, leaks nothing', async () => {

@@ -74,12 +74,12 @@ export class Prover {
    * Sends `root(args)` with the full selection as `actor` (or with `token`), and returns the response
    * with its problems (see exchangeProblems). A positions without a generator is a problem too.
    */
-  async call(actor: Actor, root: RootField, args: (ctx: GenContext) => Record<string, unknown>, what: string, token?: string): Promise<{ ex: Exchange | null; problems: string[] }> {
+  async call(actor: Actor, root: RootField, args: (ctx: GenContext) => Record<string, unknown>, what: string, token?: string, sibling?: string): Promise<{ ex: Exchange | null; problems: string[] }> {
     const ctx = this.context(actor);
     const label = `${actor.name} ${root.coordinate}${what ? `(${what})` : ''}`;
     let operation;
     try {
-      operation = operationDocument(root, args(ctx), this.selection(root, ctx));
+      operation = operationDocument(root, args(ctx), this.selection(root, ctx), sibling);
     } catch (err) {
       if (err instanceof MissingGenerator) return { ex: null, problems: [`${label}: cannot cover: ${err.message}`] };
       throw err;

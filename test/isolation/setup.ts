@@ -36,6 +36,8 @@ export interface IsolationWorld extends ProverSetup {
   /** Entities seeded through their create mutation (auto-seed.ts), not by world.ts: scaffolded types. */
   readonly autoSeeded: readonly string[];
   snapshotB(): Promise<TenantSnapshot>;
+  /** A's rows and A's accounts, sessions and refresh tokens now. */
+  snapshotA(): Promise<TenantSnapshot>;
 }
 
 export async function startIsolationWorld(): Promise<IsolationWorld> {
@@ -60,6 +62,7 @@ async function seedWorld(api: TestApi): Promise<IsolationWorld> {
   if (overlap.length) throw new Error(`tenants A and B share identifying strings: ${overlap.join(', ')}`);
   const cursors = { a: await projectCursors(api.db, a.orgId), b: await projectCursors(api.db, b.orgId) };
   const snapshotB = () => snapshotTenant(api.db, b.orgId, { userIds: bFacts.userIds });
+  const snapshotA = () => snapshotTenant(api.db, a.orgId, { userIds: aFacts.userIds });
   return {
     api,
     schema,
@@ -75,5 +78,6 @@ async function seedWorld(api: TestApi): Promise<IsolationWorld> {
     bBefore: await snapshotB(),
     autoSeeded,
     snapshotB,
+    snapshotA,
   };
 }

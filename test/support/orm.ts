@@ -1,6 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
-import { setTenant } from '../../src/db/request-transaction.ts';
+import { RequestTransaction } from '../../src/db/request-transaction.ts';
 import { TENANT_FILTER } from '../../src/db/tenant-owned.ts';
 import type { TestDatabase } from './harness.ts';
 
@@ -39,22 +39,31 @@ export function filteredFork(orm: MikroORM, orgId: string): EntityManager {
 }
 
 /**
- * Runs `work` the way a request does: a fresh fork, BEGIN, setTenant (RLS setting and filter param),
- * then COMMIT, so whatever RLS let through is really stored for the owner to see. Rolls back and
- * rethrows when `work` fails.
+ * Runs `work` the way a request does: a RequestTransaction (a fresh fork, BEGIN, the tenant's RLS
+ * setting and filter param), then COMMIT, so whatever RLS let through is really stored for the owner
+ * to see. Rolls back and rethrows when `work` fails.
  */
-export async function inTenantTx<T>(orm: MikroORM, tenant: { orgId: string | null; userId: string | null }, work: (em: EntityManager) => Promise<T>): Promise<T> {
-  const em = orm.em.fork({ clear: true, useContext: false });
-  await em.begin();
+export async function inTenantTx<T>(orm: MikroORM, tenant: { orgId: string | null; userId: string | null }, work: (em: EntityManager, tx: RequestTransaction) => Promise<T>): Promise<T> {
+  const tx = new RequestTransaction(orm);
+  await tx.begin(tenant);
+  let ok = false;
   try {
-    await setTenant(em, tenant);
-    const result = await work(em);
-    await em.commit();
+    const result = await work(tx.em, tx);
+    ok = true;
     return result;
-  } catch (err) {
-    await em.rollback().catch(() => undefined);
-    throw err;
+  } finally {
+    await tx.finish(ok);
   }
+}
+
+/**
+ * What switching tenant looked like before the one door (RequestTransaction.enterTenant): the RLS
+ * setting and the filter param changed, the identity map left alone. For the tests that show why
+ * that is not enough.
+ */
+export async function switchTenantBare(em: EntityManager, tenant: { orgId: string | null; userId: string | null }): Promise<void> {
+  await em.execute(`select set_config('app.org_id', ?, true), set_config('app.user_id', ?, true)`, [tenant.orgId ?? '', tenant.userId ?? '']);
+  if (tenant.orgId) em.setFilterParams(TENANT_FILTER, { orgId: tenant.orgId });
 }
 
 /** The PostgreSQL SQLSTATE of a driver error MikroORM wrapped (or of the error itself). */

@@ -91,7 +91,7 @@ describe('addressSubject', () => {
 describe('limit configuration', () => {
   test('defaults', () => {
     const config = loadConfig({});
-    assert.deepEqual(config.queryLimits, { depth: 8, cost: 10_000, aliases: 15, directives: 20, tokens: 1000 });
+    assert.deepEqual(config.queryLimits, { depth: 8, cost: 100_000, aliases: 15, directives: 20, tokens: 1000 });
     assert.deepEqual(config.rateLimits, {
       signInPerEmail: { limit: 10, windowSeconds: 60 },
       signInPerAddress: { limit: 50, windowSeconds: 60 },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Role } from '../../src/organizations/membership.entity.ts';
-import { canAssignRole, canRemoveMember, hasAtLeast } from '../../src/organizations/roles.ts';
+import { canAssignRole, canRemoveMember, decideMemberRemoval, hasAtLeast, type MemberRemoval } from '../../src/organizations/roles.ts';
 
 /* Every cell written out: [first argument, second argument, expected]. */
 
@@ -70,6 +70,33 @@ describe('role names from outside the type', () => {
   for (const bogus of ['owner', 'SUPERADMIN', '__proto__', 'constructor', '']) {
     test(`"${bogus}" has no rank`, () => {
       assert.equal(hasAtLeast(bogus as Role, 'MEMBER'), false);
+    });
+  }
+});
+
+// The last-owner rule (issue 15): [actor's live role, target's live role, owners, expected outcome].
+const REMOVAL: [Role | null, Role | null, number, MemberRemoval['kind']][] = [
+  ['OWNER', 'MEMBER', 1, 'remove'],
+  ['OWNER', 'ADMIN', 1, 'remove'],
+  ['OWNER', 'OWNER', 2, 'remove'],
+  ['OWNER', 'OWNER', 1, 'last_owner'], // an owner removing themselves as the only one
+  ['ADMIN', 'MEMBER', 1, 'remove'],
+  ['ADMIN', 'ADMIN', 1, 'remove'],
+  ['ADMIN', 'OWNER', 2, 'forbidden'],
+  ['MEMBER', 'MEMBER', 1, 'forbidden'],
+  ['OWNER', null, 1, 'not_member'],
+  ['ADMIN', null, 1, 'not_member'],
+  // The actor was removed meanwhile (read under the lock): nothing they may do.
+  [null, 'OWNER', 1, 'forbidden'],
+  [null, 'MEMBER', 2, 'forbidden'],
+  // A MEMBER probing for members gets FORBIDDEN, never not_member: membership of others is not theirs to learn.
+  ['MEMBER', null, 1, 'forbidden'],
+];
+
+describe('decideMemberRemoval', () => {
+  for (const [actorRole, targetRole, owners, kind] of REMOVAL) {
+    test(`${actorRole ?? 'no longer a member'} removing ${targetRole ?? 'a non-member'} with ${owners} owner(s) → ${kind}`, () => {
+      assert.equal(decideMemberRemoval({ actorRole, targetRole, owners }).kind, kind);
     });
   }
 });

@@ -30,7 +30,7 @@ export const accessClaimsSchema = z.object({
 });
 
 /** `client_id` of a service account's token: `sa.<org id>.<service account id>` (issue 7). */
-export const SERVICE_CLIENT_ID = /^sa\.([0-9a-f-]{36})\.([0-9a-f-]{36})$/;
+export const SERVICE_CLIENT_ID = /^sa\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /** Every scope a service account or an agent may hold (README, Machine identities). */
 export const SCOPES = ['projects:read', 'projects:write', 'audit:read'] as const;

@@ -330,11 +330,16 @@ export type MutationUpdateTaskArgs = {
 export type Organization = {
   __typename?: 'Organization';
   id: Scalars['ID']['output'];
-  /** Readable only for the active organization. */
+  /** Readable only for the active organization: its first `first` members (1-100), oldest first. */
   members: Array<Membership>;
   name: Scalars['String']['output'];
   policy: SessionPolicy;
   tier: SensitivityTier;
+};
+
+
+export type OrganizationMembersArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** Relay pagination info. */
@@ -349,7 +354,13 @@ export type Project = {
   createdAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
+  /** The project's first `first` tasks, oldest first (1-100). */
   tasks: Array<Task>;
+};
+
+
+export type ProjectTasksArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type ProjectConnection = {
@@ -382,9 +393,9 @@ export type Query = {
   project?: Maybe<Project>;
   /** Projects of the active organization, oldest first. */
   projects: ProjectConnection;
-  /** ADMIN or OWNER (people only): the active organization's service accounts, revoked ones included, oldest first. */
+  /** ADMIN or OWNER (people only): the active organization's service accounts, revoked ones included, oldest first: the first `first` (1-100). */
   serviceAccounts: Array<ServiceAccount>;
-  /** The signed-in user's own live device sessions, most recently used first. */
+  /** The signed-in user's own live device sessions, most recently used first: the first `first` (1-100). */
   sessions: Array<DeviceSession>;
   /** Null when the task is not in the active organization. */
   task?: Maybe<Task>;
@@ -407,6 +418,16 @@ export type QueryProjectArgs = {
 
 export type QueryProjectsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryServiceAccountsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QuerySessionsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -497,6 +518,7 @@ export type User = {
 export type Viewer = {
   __typename?: 'Viewer';
   activeOrganization?: Maybe<Organization>;
+  /** The viewer's first `first` memberships (1-100), oldest first. */
   memberships: Array<Membership>;
   /**
    * The signed-in user's own security events, newest first: those without an organization (a failed
@@ -505,6 +527,11 @@ export type Viewer = {
   securityEvents: AuditEventConnection;
   session: DeviceSession;
   user: User;
+};
+
+
+export type ViewerMembershipsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -752,7 +779,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
 
 export type OrganizationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Organization'] = ResolversParentTypes['Organization']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  members?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
+  members?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType, RequireFields<OrganizationMembersArgs, 'first'>>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   policy?: Resolver<ResolversTypes['SessionPolicy'], ParentType, ContextType>;
   tier?: Resolver<ResolversTypes['SensitivityTier'], ParentType, ContextType>;
@@ -767,7 +794,7 @@ export type ProjectResolvers<ContextType = RequestContext, ParentType extends Re
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  tasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType>;
+  tasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<ProjectTasksArgs, 'first'>>;
 };
 
 export type ProjectConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProjectConnection'] = ResolversParentTypes['ProjectConnection']> = {
@@ -785,8 +812,8 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   organization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   project?: Resolver<Maybe<ResolversTypes['Project']>, ParentType, ContextType, RequireFields<QueryProjectArgs, 'id'>>;
   projects?: Resolver<ResolversTypes['ProjectConnection'], ParentType, ContextType, RequireFields<QueryProjectsArgs, 'first'>>;
-  serviceAccounts?: Resolver<Array<ResolversTypes['ServiceAccount']>, ParentType, ContextType>;
-  sessions?: Resolver<Array<ResolversTypes['DeviceSession']>, ParentType, ContextType>;
+  serviceAccounts?: Resolver<Array<ResolversTypes['ServiceAccount']>, ParentType, ContextType, RequireFields<QueryServiceAccountsArgs, 'first'>>;
+  sessions?: Resolver<Array<ResolversTypes['DeviceSession']>, ParentType, ContextType, RequireFields<QuerySessionsArgs, 'first'>>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };
@@ -839,7 +866,7 @@ export type UserResolvers<ContextType = RequestContext, ParentType extends Resol
 
 export type ViewerResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
   activeOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
-  memberships?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
+  memberships?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType, RequireFields<ViewerMembershipsArgs, 'first'>>;
   securityEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, RequireFields<ViewerSecurityEventsArgs, 'first'>>;
   session?: Resolver<ResolversTypes['DeviceSession'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
