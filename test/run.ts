@@ -1,13 +1,17 @@
 /**
  * `npm test`: provides PostgreSQL, then runs node's test runner over every test/**\/*.test.ts.
- * With DATABASE_URL set, that server is used; otherwise an embedded PostgreSQL is started (data in
- * .data/postgres-test, port 54330 so it never clashes with 5432 or with `npm start`'s 54329).
- * Each test file creates and drops its own database, so files run in parallel.
+ * With DATABASE_URL set, that server is used; otherwise an embedded PostgreSQL is started for this
+ * run alone: data in a fresh temporary directory, on a free port, removed afterwards, so runs side by
+ * side (another clone, CI next to a developer) never share or stop each other's server
+ * (TEST_EMBEDDED_PG_DIR and TEST_EMBEDDED_PG_PORT pin them). Each test file creates and drops its own
+ * database, so files run in parallel.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startEmbeddedPostgres } from '../src/db/embedded.ts';
+import { freePort } from './support/ports.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -30,9 +34,15 @@ if (files.length === 0) {
 }
 
 const started = Date.now();
+const scratchDir = process.env.DATABASE_URL || process.env.TEST_EMBEDDED_PG_DIR ? null : mkdtempSync(join(tmpdir(), 'orgbound-test-pg-'));
+if (scratchDir) chmodSync(scratchDir, 0o755); // the cluster runs as the `postgres` user (PostgreSQL refuses root)
 const embedded = process.env.DATABASE_URL
   ? null
-  : await startEmbeddedPostgres({ dir: process.env.TEST_EMBEDDED_PG_DIR ?? '.data/postgres-test', port: Number(process.env.TEST_EMBEDDED_PG_PORT ?? 54330), database: 'postgres' });
+  : await startEmbeddedPostgres({
+      dir: process.env.TEST_EMBEDDED_PG_DIR ?? join(scratchDir!, 'data'),
+      port: process.env.TEST_EMBEDDED_PG_PORT ? Number(process.env.TEST_EMBEDDED_PG_PORT) : await freePort(),
+      database: 'postgres',
+    });
 const adminUrl = process.env.DATABASE_URL ?? embedded!.url;
 process.stdout.write(`# PostgreSQL: ${embedded ? 'embedded' : 'DATABASE_URL'} (ready in ${Date.now() - started} ms), node ${process.version}\n`);
 
@@ -43,5 +53,6 @@ const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-conc
 });
 const code: number = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 await embedded?.stop();
+if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
 process.stdout.write(`# npm test finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 process.exit(code);

