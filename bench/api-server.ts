@@ -1,13 +1,13 @@
 /**
  * One benchmark server, in a process of its own (the load comes from the parent process over
  * loopback). BENCH_MODE: `enforced` (the production server), `unenforced` (the same server with
- * shield, tenant filter and RLS off: src/db/benchmark-unenforced.ts) or `raw` (bench/raw-server.ts).
+ * shield, tenant filter and RLS off: src/db/unenforced.ts) or `raw` (bench/raw-server.ts).
  * Sends `{ port }` to the parent over IPC once it listens; stops on the message 'stop'.
  */
-import { loadConfig } from '../src/config.ts';
-import { BENCHMARK_ONLY } from '../src/db/benchmark-unenforced.ts';
-import { createLogger } from '../src/logger.ts';
-import { startServer } from '../src/server.ts';
+import { loadConfig } from '../src/app/config.ts';
+import { BENCHMARK_ONLY } from '../src/db/unenforced.ts';
+import { createLogger } from '../src/platform/observability/logger.ts';
+import { startServer } from '../src/app/server.ts';
 import { BENCH_RATE_LIMITS } from './lib/rate-limits.ts';
 
 

@@ -18,37 +18,37 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { sessionEnd } from '../src/auth/device-session.entity.ts';
-import { KeyRing, type ActiveSigningKey } from '../src/auth/keys/key-ring.ts';
-import type { RetiredBy } from '../src/auth/refresh-token.entity.ts';
-import { SigningKey } from '../src/auth/signing-key.entity.ts';
-import { SERVICE_CLIENT_ID } from '../src/auth/tokens/claims.ts';
-import { signAccessToken } from '../src/auth/tokens/sign-access-token.ts';
-import { verifyAccessToken } from '../src/auth/tokens/verify-access-token.ts';
-import { loadConfig } from '../src/config.ts';
-import { hashToken, newOpaqueToken, REFRESH_TOKEN_PATTERN, successorToken } from '../src/crypto/tokens.ts';
-import { loadLiveState, loadServiceLiveState } from '../src/db/live-state.ts';
+import { sessionEnd } from '../src/modules/sessions/device-session.entity.ts';
+import { KeyRing, type ActiveSigningKey } from '../src/platform/keys/key-ring.ts';
+import type { RetiredBy } from '../src/modules/sessions/refresh-token.entity.ts';
+import { SigningKey } from '../src/platform/keys/signing-key.entity.ts';
+import { SERVICE_CLIENT_ID } from '../src/platform/tokens/claims.ts';
+import { signAccessToken } from '../src/platform/tokens/sign-access-token.ts';
+import { verifyAccessToken } from '../src/platform/tokens/verify-access-token.ts';
+import { loadConfig } from '../src/app/config.ts';
+import { hashToken, newOpaqueToken, REFRESH_TOKEN_PATTERN, successorToken } from '../src/platform/crypto/tokens.ts';
+import { loadLiveState, loadServiceLiveState } from '../src/platform/tenancy/live-state.queries.ts';
 import { advisoryXactLock } from '../src/db/locks.ts';
-import { RateLimitBuckets } from '../src/db/rate-limit-buckets.ts';
+import { RateLimitBuckets } from '../src/platform/limits/rate-limit-buckets.queries.ts';
 import { SidePool } from '../src/db/side-pool.ts';
-import { recordSecurityEvent } from '../src/db/security-events.ts';
-import { AppError, badInput, ErrorCode, forbidden, notFound } from '../src/errors.ts';
-import { parseBearer } from '../src/graphql/context.ts';
-import { parseId } from '../src/graphql/ids.ts';
-import { addressSubject } from '../src/limits/client-address.ts';
-import type { RateLimit, RateLimitRule } from '../src/limits/decide-rate-limit.ts';
-import { RateLimiter } from '../src/limits/rate-limiter.ts';
-import { createLogger } from '../src/logger.ts';
-import { idleEnd } from '../src/sessions/session.service.ts';
-import type { Metrics } from '../src/observability/metrics.ts';
-import type { Role } from '../src/organizations/membership.entity.ts';
-import type { Tier } from '../src/organizations/organization.entity.ts';
-import { decideEntry } from '../src/policy/decide-entry.ts';
-import { resolvePolicy, strictestPolicy, type PolicyOverrides, type SessionPolicy } from '../src/policy/session-policy.ts';
-import { decideRefresh } from '../src/sessions/decide-refresh.ts';
-import { requireSignedIn, requireTenant } from '../src/tenancy/require.ts';
-import { decideScope, decideServiceScope, type TenantScope } from '../src/tenancy/tenant-scope.ts';
-import { storableText } from '../src/validation.ts';
+import { recordSecurityEvent } from '../src/platform/security-log/security-events.queries.ts';
+import { AppError, badInput, ErrorCode, forbidden, notFound } from '../src/core/errors.ts';
+import { parseBearer } from '../src/api/graphql/context.ts';
+import { parseId } from '../src/core/ids.ts';
+import { addressSubject } from '../src/api/http/client-address.ts';
+import type { RateLimit, RateLimitRule } from '../src/core/decisions/decide-rate-limit.ts';
+import { RateLimiter } from '../src/platform/limits/rate-limiter.ts';
+import { createLogger } from '../src/platform/observability/logger.ts';
+import { idleEnd } from '../src/modules/sessions/session.service.ts';
+import type { Metrics } from '../src/platform/observability/metrics.ts';
+import type { Role } from '../src/modules/organizations/membership.entity.ts';
+import type { Tier } from '../src/modules/organizations/organization.entity.ts';
+import { decideEntry } from '../src/core/decisions/decide-entry.ts';
+import { resolvePolicy, strictestPolicy, type PolicyOverrides, type SessionPolicy } from '../src/core/policy/session-policy.ts';
+import { decideRefresh } from '../src/core/decisions/decide-refresh.ts';
+import { requireSignedIn, requireTenant } from '../src/platform/tenancy/require.ts';
+import { decideScope, decideServiceScope, type TenantScope } from '../src/core/decisions/decide-scope.ts';
+import { storableText } from '../src/core/validation.ts';
 import { OPERATIONS } from './lib/operations.ts';
 import { BENCH_RATE_LIMITS } from './lib/rate-limits.ts';
 
@@ -159,7 +159,7 @@ const DISPATCH = new Map<string, Operation>([
   [OPERATIONS.switchOrganization.operationName, { field: 'switchOrganization', nullable: false, run: switchOrganization }],
 ]);
 
-const BODY_LIMIT_BYTES = 100 * 1024; // src/http/app.ts BODY_LIMIT
+const BODY_LIMIT_BYTES = 100 * 1024; // src/api/http/app.ts BODY_LIMIT
 
 async function handle(app: RawApp, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'POST' || req.url !== '/graphql') return answer(res, 404, badRequest('Not found'));
@@ -283,7 +283,7 @@ class RequestTx {
   }
 }
 
-/** src/graphql/context.ts buildContext: verify the token, BEGIN with the claimed tenant, check session and membership live. */
+/** src/api/graphql/context.ts buildContext: verify the token, BEGIN with the claimed tenant, check session and membership live. */
 async function openRequest(app: RawApp, authorization: string | undefined): Promise<{ tx: RequestTx; scope: TenantScope | null }> {
   const token = parseBearer(authorization);
   const { issuer, audience } = app.options;
@@ -331,7 +331,7 @@ const inList = (first: number, count: number) => Array.from({ length: count }, (
 
 const PAGE_SIZE = 20; // projects(first: 20)
 const SELECT_PROJECT = `select "p0".* from "projects" as "p0" where "p0"."org_id" = $1 and "p0"."id" in ($2)`;
-const TASK_TITLE = storableText(500); // src/projects/project.service.ts taskTitle
+const TASK_TITLE = storableText(500); // src/modules/projects/project.service.ts taskTitle
 
 function stringVariable(variables: Record<string, unknown>, name: string): string {
   const value = variables[name];
@@ -383,7 +383,7 @@ async function createTask({ tx, scope, variables }: OperationRequest): Promise<u
   return task;
 }
 
-// ---- Sessions (src/sessions/session.service.ts) -------------------------------------------------
+// ---- Sessions (src/modules/sessions/session.service.ts) -------------------------------------------------
 
 interface SessionRow {
   id: string;

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: what isolation costs. Starts three servers on one fresh database, each in its own
  * process: (a) `enforced`, the production server; (b) `unenforced`, the same server with shield,
- * tenant filter and RLS off (src/db/benchmark-unenforced.ts); (c) `raw`, node:http + pg running the
+ * tenant filter and RLS off (src/db/unenforced.ts); (c) `raw`, node:http + pg running the
  * same SQL (bench/raw-server.ts). Load comes from this process over loopback (autocannon). Every
  * scenario runs in every mode, round after round, the mode order rotating each round so machine noise
  * falls on all three alike; the medians over rounds are reported. Writes bench/results.json.

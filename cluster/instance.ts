@@ -1,13 +1,13 @@
 /**
  * One API instance of `npm run test:cluster`, in a process of its own: the production server
- * (src/server.ts) configured as `npm start` would be behind pgbouncer: APP_DATABASE_URL through
+ * (src/app/server.ts) configured as `npm start` would be behind pgbouncer: APP_DATABASE_URL through
  * pgbouncer, DIRECT_DATABASE_URL straight to PostgreSQL (both set by the parent; it has migrated). Sends `{ port }` over IPC once it
  * listens; stops on the message 'stop' (a graceful close: SIGTERM under tsx does not drain).
  */
 import { BENCH_RATE_LIMITS } from '../bench/lib/rate-limits.ts';
-import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/logger.ts';
-import { startServer } from '../src/server.ts';
+import { loadConfig } from '../src/app/config.ts';
+import { createLogger } from '../src/platform/observability/logger.ts';
+import { startServer } from '../src/app/server.ts';
 
 // Rate limits far above the checks' sign-ins (their SQL still runs on every attempt).
 const config = loadConfig({ ...process.env, ...BENCH_RATE_LIMITS, NODE_ENV: 'development', HOST: '127.0.0.1' });

@@ -8,8 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
-import { LISTEN_APPLICATION_NAME } from '../src/db/change-listener.ts';
-import { RATE_LIMIT_APPLICATION_NAME } from '../src/db/rate-limit-buckets.ts';
+import { LISTEN_APPLICATION_NAME } from '../src/platform/change-listener.ts';
+import { RATE_LIMIT_APPLICATION_NAME } from '../src/platform/limits/rate-limit-buckets.queries.ts';
 import { checkListenBypassesPgbouncer } from './checks/listen.ts';
 import { removeMemberAndMeasure, revokeAndMeasure, type Refusal } from './checks/propagation.ts';
 import { runTenantMix } from './checks/tenant-mix.ts';

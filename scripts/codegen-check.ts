@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const target = 'src/graphql/generated/resolvers-types.ts';
+const target = 'src/generated/resolvers-types.ts';
 const committed = readFileSync(target, 'utf8');
 try {
   execFileSync('npx', ['graphql-codegen', '--config', 'codegen.yml', '--silent'], { stdio: 'inherit' });

@@ -6,9 +6,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { countOrganizationEvents, exportEventBatch, findUserId, listOrganizationSummaries, organizationExists } from '../src/db/operator.ts';
-import { recordSecurityEvent } from '../src/db/security-events.ts';
-import { revokeSessions } from '../src/db/sessions.ts';
+import { countOrganizationEvents, exportEventBatch, findUserId, listOrganizationSummaries, organizationExists } from '../src/app/operations/operator.queries.ts';
+import { recordSecurityEvent } from '../src/platform/security-log/security-events.queries.ts';
+import { revokeSessions } from '../src/modules/sessions/sessions.queries.ts';
 import { RETIRED_KEY_VERIFY_SECONDS, rotateKeyAsOperator, UUID, withOwnerOrm } from './lib/operator.ts';
 
 const HELP = `usage: npm run orgbound -- <command> [options]

@@ -72,9 +72,9 @@ export function scaffold(root: string, typeName: string | undefined, fields: rea
   const existing = Object.keys(files).filter((f) => existsSync(join(root, f)));
   if (existing.length) throw new ScaffoldError(`refusing to overwrite ${existing.join(', ')}`);
   const edits: [string, (s: string, t: TypeSpec) => string][] = [
-    ['src/db/entities.ts', registerEntity],
-    ['src/graphql/schema.ts', registerResolvers],
-    ['src/graphql/permissions.ts', registerRules],
+    ['src/app/entities.ts', registerEntity],
+    ['src/api/graphql/schema.ts', registerResolvers],
+    ['src/platform/authorization/rules.ts', registerRules],
     ['codegen.yml', registerMappers],
     ['test/isolation/arguments.ts', registerGenerators],
     ['test/db/layers.test.ts', registerLayersRow],

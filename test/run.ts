@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { startEmbeddedPostgres } from '../src/db/embedded.ts';
+import { startEmbeddedPostgres } from '../src/app/operations/embedded.ts';
 import { freePort } from './support/ports.ts';
 
 const root = new URL('..', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { createDatabaseIfMissing, dropDatabase, startEmbeddedPostgres, withDatabase } from '../../src/db/embedded.ts';
-import { provisionDatabase } from '../../src/db/provision.ts';
+import { createDatabaseIfMissing, dropDatabase, startEmbeddedPostgres, withDatabase } from '../../src/app/operations/embedded.ts';
+import { provisionDatabase } from '../../src/app/operations/provision.ts';
 
 export interface BenchDatabase {
   /** Owner URL (a superuser on the embedded server: bypasses RLS). Seeding and mode (b) use it. */

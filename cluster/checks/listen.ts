@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { LISTEN_APPLICATION_NAME } from '../../src/db/change-listener.ts';
-import { RATE_LIMIT_APPLICATION_NAME } from '../../src/db/rate-limit-buckets.ts';
+import { LISTEN_APPLICATION_NAME } from '../../src/platform/change-listener.ts';
+import { RATE_LIMIT_APPLICATION_NAME } from '../../src/platform/limits/rate-limit-buckets.queries.ts';
 import type { Cluster } from '../lib/cluster.ts';
 import { gql } from '../lib/graphql.ts';
 import { tcpConnectionsOf } from '../lib/sockets.ts';

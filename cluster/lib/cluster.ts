@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { clusterDatabase, APP_PASSWORD, type ClusterDatabase } from './database.ts';
 import { startInstance, type Instance } from './instances.ts';
 import { startPgbouncer, type Pgbouncer } from './pgbouncer.ts';
-import { APP_ROLE } from '../../src/db/provision.ts';
+import { APP_ROLE } from '../../src/app/operations/provision.ts';
 
 /** The ports of `npm run test:cluster` (54350-54359; 54350 is its embedded PostgreSQL). */
 const PGBOUNCER_PORT = 54351;

@@ -1,8 +1,8 @@
 import pg from 'pg';
-import { createDatabaseIfMissing, dropDatabase, startEmbeddedPostgres, withDatabase } from '../../src/db/embedded.ts';
-import { provisionDatabase } from '../../src/db/provision.ts';
+import { createDatabaseIfMissing, dropDatabase, startEmbeddedPostgres, withDatabase } from '../../src/app/operations/embedded.ts';
+import { provisionDatabase } from '../../src/app/operations/provision.ts';
 
-/** The runtime role's password in every scratch database of this repo (src/db/provision.ts creates the role with it). */
+/** The runtime role's password in every scratch database of this repo (src/app/operations/provision.ts creates the role with it). */
 export const APP_PASSWORD = 'orgbound_app_dev';
 const DATABASE = 'orgbound_cluster';
 

@@ -8,7 +8,7 @@ import pg from 'pg';
  * Server connections pgbouncer may open for the API's (database, role) pair: well under 3 instances x
  * DB_POOL_MAX, to show the pooling. Not enough for a burst of sign-ins, though: a sign-in holds a server
  * connection in its request transaction while its rate-limit counter waits for another one from this
- * same pool (src/db/rate-limit-buckets.ts), so more concurrent sign-ins than this starve each other
+ * same pool (src/platform/limits/rate-limit-buckets.queries.ts), so more concurrent sign-ins than this starve each other
  * until a timeout. The checks sign in at most 5 at a time.
  */
 export const SERVER_POOL_SIZE = 12;

@@ -3,15 +3,15 @@
  * `npm start` when it is unset) and the operator's key rotation.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { rotateSigningKey } from '../../src/auth/keys/key-ring.ts';
-import { SigningKey } from '../../src/auth/signing-key.entity.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { rotateSigningKey } from '../../src/platform/keys/key-ring.ts';
+import { SigningKey } from '../../src/platform/keys/signing-key.entity.ts';
+import { loadConfig, type Config } from '../../src/app/config.ts';
+import { startEmbeddedPostgres } from '../../src/app/operations/embedded.ts';
 import { initORM } from '../../src/db/orm.ts';
-import { provisionDatabase } from '../../src/db/provision.ts';
+import { provisionDatabase } from '../../src/app/operations/provision.ts';
 import { runApart } from '../../src/db/request-transaction.ts';
-import { recordSecurityEvent } from '../../src/db/security-events.ts';
-import { TIER_FLOORS } from '../../src/policy/session-policy.ts';
+import { recordSecurityEvent } from '../../src/platform/security-log/security-events.queries.ts';
+import { TIER_FLOORS } from '../../src/core/policy/session-policy.ts';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -146,7 +146,7 @@ export function resolversFile(t: TypeSpec): string {
 import { parseId } from '../graphql/ids.ts';
 import * as ${t.many} from './${t.stem}.service.ts';
 
-/** Written by \`npm run scaffold\`; the shield rules of these fields are in src/graphql/permissions.ts. */
+/** Written by \`npm run scaffold\`; the shield rules of these fields are in src/platform/authorization/rules.ts. */
 export const ${t.one}Resolvers: Resolvers = {
   Query: {
     ${t.many}: (_, args, ctx) => ${t.many}.list${t.plural}(ctx, args.first, args.after),

@@ -11,7 +11,7 @@ export function sdlFile(t: TypeSpec): string {
   const N = t.name;
   const dates = t.fields.filter((f) => f.type === 'date').map((f) => `${f.name}`);
   const dateNote = dates.length ? `\n  """${dates.join(', ')}: a calendar date, YYYY-MM-DD."""` : '';
-  return `# Written by \`npm run scaffold\`. Shield rules: src/graphql/permissions.ts; resolvers: src/${t.module}/resolvers.ts.
+  return `# Written by \`npm run scaffold\`. Shield rules: src/platform/authorization/rules.ts; resolvers: src/${t.module}/resolvers.ts.
 extend type Query {
   """${t.plural} of the active organization, oldest first."""
   ${t.many}(first: Int = 20, after: String): ${N}Connection!

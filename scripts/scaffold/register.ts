@@ -27,13 +27,13 @@ function addImport(source: string, file: string, line: string): string {
 }
 
 export function registerEntity(source: string, t: TypeSpec): string {
-  const file = 'src/db/entities.ts';
+  const file = 'src/app/entities.ts';
   const withImport = addImport(source, file, `import { ${t.name}Schema } from '../${t.module}/${t.stem}.entity.ts';`);
   return insertBefore(withImport, file, 'export const entities = [', '\n];', `\n  ${t.name}Schema,`);
 }
 
 export function registerResolvers(source: string, t: TypeSpec): string {
-  const file = 'src/graphql/schema.ts';
+  const file = 'src/api/graphql/schema.ts';
   const withImport = addImport(source, file, `import { ${t.one}Resolvers } from '../${t.module}/resolvers.ts';`);
   const open = 'const moduleResolvers: Resolvers[] = [';
   const start = withImport.indexOf(open);
@@ -48,7 +48,7 @@ export function registerResolvers(source: string, t: TypeSpec): string {
  * data of the same kind, so service accounts and agents that hold those scopes reach it too.
  */
 export function registerRules(source: string, t: TypeSpec): string {
-  const file = 'src/graphql/permissions.ts';
+  const file = 'src/platform/authorization/rules.ts';
   const open = 'export const rules = {';
   let out = insertBefore(source, file, `${open}\n  Query: {`, '\n  },', `\n    ${t.many}: projectsRead,\n    ${t.one}: projectsRead,`);
   out = insertBefore(out, file, '\n  Mutation: {', '\n  },', ['create', 'update', 'delete'].map((verb) => `\n    ${verb}${t.name}: projectsWrite,`).join(''));

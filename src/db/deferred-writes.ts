@@ -1,6 +1,6 @@
 /**
  * Writes that run after a response has been sent, tracked so that a shutdown waits for them
- * (src/server.ts close) and tests can wait for them (`idle`). Each handles its own failure: one that
+ * (src/app/server.ts close) and tests can wait for them (`idle`). Each handles its own failure: one that
  * escapes is reported to `onError` and dropped, never thrown into a request.
  */
 export class DeferredWrites {

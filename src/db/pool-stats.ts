@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { PoolStats } from '../observability/metrics.ts';
+import type { PoolStats } from '../platform/observability/metrics.ts';
 
 /** The parts of knex's tarn pool that say how it is doing. */
 interface TarnPool {

@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { isUnenforced } from './benchmark-unenforced.ts';
+import { isUnenforced } from './unenforced.ts';
 import { isTenantData, TENANT_FILTER } from './tenant-owned.ts';
 
 export interface TenantSetting {
@@ -69,12 +69,12 @@ export interface BeginOptions {
  * One GraphQL operation's unit of work: a fresh EntityManager fork (its identity map is never shared
  * with another request) and one database transaction that begins before the first query and ends
  * once, with commit or rollback, before the response is sent. The operation commits all or nothing
- * (src/graphql/apollo.ts decides); work that must persist whatever the outcome runs apart
+ * (src/api/graphql/apollo.ts decides); work that must persist whatever the outcome runs apart
  * (`afterFinish`), never in this transaction.
  */
 export class RequestTransaction {
   readonly em: EntityManager;
-  /** False only under `npm run bench`'s enforcement-off mode (src/db/benchmark-unenforced.ts). */
+  /** False only under `npm run bench`'s enforcement-off mode (src/db/unenforced.ts). */
   private readonly enforced: boolean;
   private state: 'idle' | 'open' | 'done' = 'idle';
   private current: TenantSetting | null = null;

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { PoolStats } from '../observability/metrics.ts';
+import type { PoolStats } from '../platform/observability/metrics.ts';
 
 /** Connections of the side pool: one short statement each, never held while waiting for anything. */
 const POOL_MAX = 4;
@@ -9,7 +9,7 @@ const STATEMENT_TIMEOUT_MS = 5_000;
 
 /**
  * A small pool of its own, separate from MikroORM's, for single autocommitted statements that must
- * not share the fate of a request's transaction: the rate-limit counters (src/db/rate-limit-buckets.ts)
+ * not share the fate of a request's transaction: the rate-limit counters (src/platform/limits/rate-limit-buckets.queries.ts)
  * and the wrong-MFA-code events the per-user limit counts (recordSecurityEventNow).
  *
  * - each statement autocommits, so what it records stays when the request transaction it belongs

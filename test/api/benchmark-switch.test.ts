@@ -1,6 +1,6 @@
 /**
  * `npm run bench` mode (b) switches shield, the tenant filter and the RLS setting off
- * (src/db/benchmark-unenforced.ts). It must never be possible in production, and it must really be
+ * (src/db/unenforced.ts). It must never be possible in production, and it must really be
  * off where the benchmark uses it (or mode (b) would measure nothing).
  */
 import assert from 'node:assert/strict';
@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '../../src/config.ts';
-import { assertBenchmarkAllowed, BENCHMARK_ONLY, disableEnforcementForBenchmark } from '../../src/db/benchmark-unenforced.ts';
-import { createLogger } from '../../src/logger.ts';
-import { startServer } from '../../src/server.ts';
+import { loadConfig } from '../../src/app/config.ts';
+import { assertBenchmarkAllowed, BENCHMARK_ONLY, disableEnforcementForBenchmark } from '../../src/db/unenforced.ts';
+import { createLogger } from '../../src/platform/observability/logger.ts';
+import { startServer } from '../../src/app/server.ts';
 import { createTestDatabase, postGraphql, startTestApi, type TestApi, type TestDatabase } from '../support/harness.ts';
 import { createTenant, type Tenant } from '../support/tenants.ts';
 
@@ -63,8 +63,8 @@ describe('the benchmark switch in production', () => {
       .filter((f) => /BENCHMARK_ONLY|disableEnforcementForBenchmark/.test(readFileSync(f, 'utf8')))
       .map((f) => relative(root, f))
       .sort();
-    assert.deepEqual(naming, ['bench/api-server.ts', 'src/db/benchmark-unenforced.ts', 'src/server.ts']);
-    assert.doesNotMatch(readFileSync(join(root, 'src/config.ts'), 'utf8'), /BENCH|UNENFORCED|ENFORCEMENT/i);
+    assert.deepEqual(naming, ['bench/api-server.ts', 'src/app/server.ts', 'src/db/unenforced.ts']);
+    assert.doesNotMatch(readFileSync(join(root, 'src/app/config.ts'), 'utf8'), /BENCH|UNENFORCED|ENFORCEMENT/i);
   });
 });
 

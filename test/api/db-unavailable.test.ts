@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { RATE_LIMIT_APPLICATION_NAME } from '../../src/db/rate-limit-buckets.ts';
-import { READY_TIMEOUT_MS } from '../../src/db/health.ts';
+import { RATE_LIMIT_APPLICATION_NAME } from '../../src/platform/limits/rate-limit-buckets.queries.ts';
+import { READY_TIMEOUT_MS } from '../../src/platform/health.queries.ts';
 import { startTestApi, type TestApi } from '../support/harness.ts';
 import { captureLogs, type LogCapture } from '../support/logs.ts';
 import { ok } from '../support/sessions.ts';
@@ -77,7 +77,7 @@ describe('a connection lost in the middle of a request', () => {
     const { refreshToken, session } = ok(await api.gql(SIGN_IN, { e: email, p: PASSWORD })).signIn;
     const errorsBefore = logged(50).length;
 
-    // refreshSession locks its family's device session row inside its transaction (src/sessions/session.service.ts, lockFamilyOf).
+    // refreshSession locks its family's device session row inside its transaction (src/modules/sessions/session.service.ts, lockFamilyOf).
     const lock = await hold(`select 1 from device_sessions where id = $1 for update`, [session.id]);
     const pending = postGraphql(REFRESH, { r: refreshToken });
     await terminateWaiting(`usename = 'orgbound_app'`);
@@ -101,7 +101,7 @@ describe('a connection lost in the middle of a request', () => {
   test('the rate limiter losing its connection: 503 SERVICE_UNAVAILABLE on signIn, then signIn works', async () => {
     const email = `limiter-${randomUUID()}@example.test`;
     await signUp(api, email);
-    // Every attempt counts with an INSERT ... ON CONFLICT on this table (src/db/rate-limit-buckets.ts).
+    // Every attempt counts with an INSERT ... ON CONFLICT on this table (src/platform/limits/rate-limit-buckets.queries.ts).
     const lock = await hold(`lock table rate_limit_buckets in exclusive mode`);
     const pending = postGraphql(SIGN_IN, { e: email, p: PASSWORD });
     await terminateWaiting(`application_name = '${RATE_LIMIT_APPLICATION_NAME}'`);

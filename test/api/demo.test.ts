@@ -7,12 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Config } from '../../src/config.ts';
-import { decideDemoSwitch, type DemoSwitch } from '../../src/demo/decide-demo.ts';
-import { DEMO_ORGS, DEMO_PASSWORD, DEMO_USERS, plannedMemberships } from '../../src/demo/demo-plan.ts';
-import { seedDemoOnFirstStart } from '../../src/demo/seed.ts';
-import { createLogger } from '../../src/logger.ts';
-import { totpCode } from '../../src/mfa/totp.ts';
+import type { Config } from '../../src/app/config.ts';
+import { decideDemoSwitch, type DemoSwitch } from '../../src/app/demo/decide-demo.ts';
+import { DEMO_ORGS, DEMO_PASSWORD, DEMO_USERS, plannedMemberships } from '../../src/app/demo/demo-plan.ts';
+import { seedDemoOnFirstStart } from '../../src/app/demo/seed.ts';
+import { createLogger } from '../../src/platform/observability/logger.ts';
+import { totpCode } from '../../src/modules/mfa/totp.ts';
 import { errorCode, startTestApi, type GqlResult, type TestApi } from '../support/harness.ts';
 
 let clock = new Date('2026-06-01T08:00:00.000Z');

@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { rotateSigningKey } from '../../src/auth/keys/key-ring.ts';
-import { ChangeListener, LISTEN_APPLICATION_NAME } from '../../src/db/change-listener.ts';
-import { createLogger } from '../../src/logger.ts';
+import { rotateSigningKey } from '../../src/platform/keys/key-ring.ts';
+import { ChangeListener, LISTEN_APPLICATION_NAME } from '../../src/platform/change-listener.ts';
+import { createLogger } from '../../src/platform/observability/logger.ts';
 import { createTestDatabase, startTestApi, type TestApi, type TestDatabase } from '../support/harness.ts';
 
 async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<number> {

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { seal } from '../../src/crypto/envelope.ts';
-import { REQUEST_ID_PATTERN } from '../../src/observability/request-log.ts';
+import { seal } from '../../src/platform/crypto/envelope.ts';
+import { REQUEST_ID_PATTERN } from '../../src/api/http/request-log.ts';
 import { startTestApi, type GqlResult, type TestApi } from '../support/harness.ts';
 import { captureLogs, type LogCapture } from '../support/logs.ts';
 import { codeAt, TOTP_STEP_MS } from '../support/mfa.ts';

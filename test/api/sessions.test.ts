@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import pg from 'pg';
-import { TIER_FLOORS } from '../../src/policy/session-policy.ts';
+import { TIER_FLOORS } from '../../src/core/policy/session-policy.ts';
 import { errorCode, startTestApi, type TestApi } from '../support/harness.ts';
 import { fails, liveRefreshTokens, newAccount, ok, REFRESH, setReuseLeewayToZero, SIGN_IN_DEVICE, signInDevice, type DeviceTokens } from '../support/sessions.ts';
 import { allRowTexts } from '../support/snapshot.ts';

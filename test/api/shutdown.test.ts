@@ -1,10 +1,10 @@
 /**
  * Graceful shutdown (issue 6 item 6). A request is held inside the server by a real lock: the test,
  * as the database owner, holds the row lock on the device session that refreshSession takes
- * (src/sessions/session.service.ts, lockFamilyOf), so the refresh waits in PostgreSQL until the test
+ * (src/modules/sessions/session.service.ts, lockFamilyOf), so the refresh waits in PostgreSQL until the test
  * lets go. Closing the server then must refuse new connections at once, let that request finish
  * with 200, and only then close the pools; past SHUTDOWN_DRAIN_TIMEOUT_MS the request is cut. The
- * last test runs `npm start`'s entry point (src/main.ts) and sends it SIGTERM.
+ * last test runs `npm start`'s entry point (src/app/main.ts) and sends it SIGTERM.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -113,9 +113,9 @@ describe('RunningServer.close()', () => {
   });
 });
 
-describe('npm start (src/main.ts)', () => {
+describe('npm start (src/app/main.ts)', () => {
   test('SIGTERM drains the request in flight, closes the pools and exits 0', { timeout: 60_000 }, async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], {
       env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: db.ownerUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_DRAIN_TIMEOUT_MS: '10000' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

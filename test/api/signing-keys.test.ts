@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { open } from '../../src/crypto/envelope.ts';
+import { open } from '../../src/platform/crypto/envelope.ts';
 import { errorCode, startTestApi, type GqlResult, type TestApi } from '../support/harness.ts';
 import { codeAt, enrollTotp, TOTP_STEP_MS } from '../support/mfa.ts';
 import { AUTH_PAYLOAD, createOrganization as createOrg, signInRaw, signUp, type Tier } from '../support/tenants.ts';

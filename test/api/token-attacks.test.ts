@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { CLIENT_ID } from '../../src/auth/tokens/sign-access-token.ts';
+import { CLIENT_ID } from '../../src/platform/tokens/sign-access-token.ts';
 import { startTestApi, type GqlResult, type TestApi } from '../support/harness.ts';
 import { createOrganization, createTenant, signIn, type Tenant } from '../support/tenants.ts';
 import { activeKid, alterSignature, b64, es256Signature, hmacJws, sameSignatureOtherText, segments, serverKey, signJws, signSegments, tamperClaims, type ServerKey } from '../support/tokens.ts';

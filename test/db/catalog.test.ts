@@ -6,7 +6,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { initORM } from '../../src/db/orm.ts';
-import { APP_ROLE } from '../../src/db/provision.ts';
+import { APP_ROLE } from '../../src/app/operations/provision.ts';
 import { isTenantOwned } from '../../src/db/tenant-owned.ts';
 import { createTestDatabase, type TestDatabase } from '../support/harness.ts';
 import { tenantTables } from '../support/snapshot.ts';

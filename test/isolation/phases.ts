@@ -165,7 +165,7 @@ async function otherOrgOf(prover: Prover, actor: Actor): Promise<string> {
 
 /**
  * What a rolled-back operation may still have written, by design, apart from the request
- * (src/graphql/apollo.ts): security events of failures, and sessions revoked by reuse detection or
+ * (src/api/graphql/apollo.ts): security events of failures, and sessions revoked by reuse detection or
  * because a bound session lost its org. Everything else of the caller must be byte-identical.
  */
 const WRITTEN_APART = /,(SIGN_IN_FAILED|MFA_FAILED|REFRESH_TOKEN_REUSED|CROSS_TENANT_ACCESS_DENIED),|,(REFRESH_TOKEN_REUSED|MEMBER_REMOVED),/;

@@ -2,8 +2,8 @@
  * The world both the prover and the fuzz run in: an API on a fresh database, tenants A and B seeded
  * through it, B's ids and secrets read back, and B's rows (accounts included) snapshotted.
  */
-import { buildSchema } from '../../src/graphql/schema.ts';
-import { encodeCursor } from '../../src/graphql/relay.ts';
+import { buildSchema } from '../../src/api/graphql/schema.ts';
+import { encodeCursor } from '../../src/core/relay.ts';
 import { startTestApi, type TestApi, type TestDatabase } from '../support/harness.ts';
 import { snapshotTenant, type TenantSnapshot } from '../support/snapshot.ts';
 import { seedByCreateMutations } from './auto-seed.ts';

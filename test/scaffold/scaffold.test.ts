@@ -38,7 +38,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 test('writes the five files of the slice and registers it in six places', () => {
   assert.deepEqual(result.created.filter((f) => !f.startsWith('migrations/')), ['src/scaffold-samples/scaffold-sample.entity.ts', 'src/scaffold-samples/scaffold-sample.service.ts', 'src/scaffold-samples/resolvers.ts', 'schema/scaffold-samples.graphql']);
   assert.match(generated('_scaffold_samples.ts'), /^migrations\/Migration\d{14}_scaffold_samples\.ts$/);
-  assert.deepEqual(result.changed, ['src/db/entities.ts', 'src/graphql/schema.ts', 'src/graphql/permissions.ts', 'codegen.yml', 'test/isolation/arguments.ts', 'test/db/layers.test.ts']);
+  assert.deepEqual(result.changed, ['src/app/entities.ts', 'src/api/graphql/schema.ts', 'src/platform/authorization/rules.ts', 'codegen.yml', 'test/isolation/arguments.ts', 'test/db/layers.test.ts']);
   assert.match(read('test/db/layers.test.ts'), /insert into scaffold_samples \(org_id, id, amount, due_date, paid, issued_on, created_at\) values \(\$1, \$2, 1, now\(\), true, current_date, now\(\)\)`, \[t\.orgId, randomUUID\(\)\]\);/);
 });
 
@@ -87,8 +87,8 @@ test('the migration: org_id first in the key and the index, RLS enabled and forc
 
 test("the copy's schema builds with the slice, and passes the prover's rule and generator checks", async () => {
   const load = (file: string) => import(pathToFileURL(join(root, file)).href);
-  const { buildSchema } = await load('src/graphql/schema.ts');
-  const { rules } = await load('src/graphql/permissions.ts');
+  const { buildSchema } = await load('src/api/graphql/schema.ts');
+  const { rules } = await load('src/platform/authorization/rules.ts');
   const { ruleProblems } = await load('test/isolation/checks.ts');
   const { missingGenerators } = await load('test/isolation/arguments.ts');
   const schema: GraphQLSchema = buildSchema({ shield: false });
@@ -156,6 +156,6 @@ test('the command line: --root and --plural, a refusal exits 1 with the message 
   const out = cli('ScaffoldPerson', 'nickname:string', '--plural', 'ScaffoldPeople');
   assert.match(out, /src\/scaffold-people\/scaffold-person\.entity\.ts/);
   assert.ok(existsSync(join(root, 'schema/scaffold-people.graphql')));
-  assert.match(read('src/graphql/permissions.ts'), /scaffoldPeople: projectsRead,\n {4}scaffoldPerson: projectsRead,/);
+  assert.match(read('src/platform/authorization/rules.ts'), /scaffoldPeople: projectsRead,\n {4}scaffoldPerson: projectsRead,/);
   assert.throws(() => cli('ScaffoldPerson', 'nickname:string', '--plural', 'ScaffoldPeople'), (err: { status?: number; stderr?: string }) => err.status === 1 && /scaffold: ScaffoldPerson clashes/.test(err.stderr ?? ''));
 });

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { loadConfig, type Config } from '../../src/config.ts';
-import { createDatabaseIfMissing, withDatabase } from '../../src/db/embedded.ts';
-import { provisionDatabase } from '../../src/db/provision.ts';
-import type { SchemaOptions } from '../../src/graphql/schema.ts';
-import { createLogger, type Logger } from '../../src/logger.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
+import { loadConfig, type Config } from '../../src/app/config.ts';
+import { createDatabaseIfMissing, withDatabase } from '../../src/app/operations/embedded.ts';
+import { provisionDatabase } from '../../src/app/operations/provision.ts';
+import type { SchemaOptions } from '../../src/api/graphql/schema.ts';
+import { createLogger, type Logger } from '../../src/platform/observability/logger.ts';
+import { startServer, type RunningServer } from '../../src/app/server.ts';
 
 export interface GqlResult<T = any> {
   status: number;

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/platform/observability/logger.ts';
 
 export interface LogCapture {
   /** A logger (the server's own createLogger) writing into this capture. */

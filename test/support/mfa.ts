@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { totpCode } from '../../src/mfa/totp.ts';
+import { totpCode } from '../../src/modules/mfa/totp.ts';
 import type { TestApi } from './harness.ts';
 
 /** TOTP step length (RFC 6238 default, as the server uses). A code is accepted at most once per step. */

@@ -65,7 +65,7 @@ export async function snapshotAccounts(db: TestDatabase, userIds: readonly strin
 
 /**
  * The one write another tenant's requests may cause in an org by design: the record of their
- * cross-tenant attempt in the probed org's own audit trail (src/tenancy/cross-tenant-attempts.ts).
+ * cross-tenant attempt in the probed org's own audit trail (src/platform/tenancy/cross-tenant-attempts.ts).
  * Left out of snapshots, which compare everything else byte for byte.
  */
 const ATTEMPTS_RECORDED_FOR_THE_VICTIM = `not (t::text like '%,CROSS_TENANT_ACCESS_DENIED,%')`;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, createPrivateKey, sign as cryptoSign, type JsonWebKey } from 'node:crypto';
 import { CompactSign, importJWK, type CompactJWSHeaderParameters, type CryptoKey, type JWK } from 'jose';
-import { open } from '../../src/crypto/envelope.ts';
+import { open } from '../../src/platform/crypto/envelope.ts';
 import type { TestApi } from './harness.ts';
 
 /*

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/app/config.ts';
 
 /** The documented development-only KEK ("development-only-kek-32-bytes!!!"), set explicitly. */
 const DEV_KEK = Buffer.from('development-only-kek-32-bytes!!!').toString('base64');

@@ -1,11 +1,11 @@
 /**
- * retryWhileUnreachable (src/db/connect-retry.ts), used by `npm start` while the database is not up
+ * retryWhileUnreachable (src/app/operations/connect-retry.ts), used by `npm start` while the database is not up
  * yet: exponential backoff from 250 ms to 5 s, only for connection-class errors, and not past the
  * total. A virtual clock: each wait advances it.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { backoffDelay, retryWhileUnreachable } from '../../src/db/connect-retry.ts';
+import { backoffDelay, retryWhileUnreachable } from '../../src/app/operations/connect-retry.ts';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 const wrongPassword = () => Object.assign(new Error('password authentication failed for user "orgbound_app"'), { code: '28P01' });

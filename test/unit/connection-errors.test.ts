@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { DriverException } from '@mikro-orm/core';
 import pg from 'pg';
 import { isConnectionError } from '../../src/db/connection-errors.ts';
-import { AppError, ErrorCode } from '../../src/errors.ts';
+import { AppError, ErrorCode } from '../../src/core/errors.ts';
 
 /** A server error as node-postgres raises it. */
 function pgError(code: string, message: string): Error {

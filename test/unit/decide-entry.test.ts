@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Tier } from '../../src/organizations/organization.entity.ts';
-import { decideEntry, mfaIsFresh, type CodeCheck, type EntryDecision, type EntryInput } from '../../src/policy/decide-entry.ts';
-import { resolvePolicy, type SessionPolicy } from '../../src/policy/session-policy.ts';
+import type { Tier } from '../../src/modules/organizations/organization.entity.ts';
+import { decideEntry, mfaIsFresh, type CodeCheck, type EntryDecision, type EntryInput } from '../../src/core/decisions/decide-entry.ts';
+import { resolvePolicy, type SessionPolicy } from '../../src/core/policy/session-policy.ts';
 
 /* Entry into an organization (signIn with organizationId, switchOrganization), on a frozen clock. */
 
@@ -52,7 +52,7 @@ describe('decideEntry: hand-written rows', () => {
     { name: 'switch from a session bound elsewhere, valid code', input: input({ policy: STANDARD, session: { boundOrgId: ELSEWHERE, mfaAt: NOW }, code: 'valid' }), expect: { deny: 'REAUTHENTICATION_REQUIRED' } },
     { name: 'switch into REGULATED from an unbound session, valid code', input: input({ policy: REGULATED, code: 'valid' }), expect: { deny: 'REAUTHENTICATION_REQUIRED' } },
     { name: 'switch into REGULATED, invalid code: still reauthentication first', input: input({ policy: REGULATED, code: 'invalid' }), expect: { deny: 'REAUTHENTICATION_REQUIRED' } },
-    // switchOrganization(sameOrg, mfaCode) is how a bound session re-proves MFA (src/graphql/permissions.ts mfaFresh).
+    // switchOrganization(sameOrg, mfaCode) is how a bound session re-proves MFA (src/platform/authorization/rules.ts mfaFresh).
     { name: 'switch of a session bound to the REGULATED target into it, valid code', input: input({ policy: REGULATED, session: { boundOrgId: TARGET, mfaAt: ago(HOUR) }, code: 'valid' }), expect: { enter: NOW, bind: false } },
     { name: 'switch of a session bound to the REGULATED target, no code: its sign-in MFA does not carry over', input: input({ policy: REGULATED, session: { boundOrgId: TARGET, mfaAt: ago(SECOND) } }), expect: { deny: 'MFA_REQUIRED' } },
     // MFA by code.

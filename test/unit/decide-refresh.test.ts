@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decideRefresh, type FamilyState, type PresentedToken, type RefreshDecision } from '../../src/sessions/decide-refresh.ts';
-import { TIER_FLOORS } from '../../src/policy/session-policy.ts';
+import { decideRefresh, type FamilyState, type PresentedToken, type RefreshDecision } from '../../src/core/decisions/decide-refresh.ts';
+import { TIER_FLOORS } from '../../src/core/policy/session-policy.ts';
 
 /** The frozen clock every case is decided at. */
 const NOW = new Date('2026-03-01T12:00:00.000Z');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { EnvelopeError, open, seal } from '../../src/crypto/envelope.ts';
+import { EnvelopeError, open, seal } from '../../src/platform/crypto/envelope.ts';
 
 const KEK = randomBytes(32);
 const OTHER_KEK = randomBytes(32);

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { newOpaqueToken } from '../../src/crypto/tokens.ts';
-import { errorSummary } from '../../src/logger.ts';
-import { REDACTED, redactSecrets } from '../../src/observability/redact.ts';
-import { RequestRecord, requestIdFrom } from '../../src/observability/request-log.ts';
+import { newOpaqueToken } from '../../src/platform/crypto/tokens.ts';
+import { errorSummary } from '../../src/platform/observability/logger.ts';
+import { REDACTED, redactSecrets } from '../../src/platform/observability/redact.ts';
+import { RequestRecord, requestIdFrom } from '../../src/api/http/request-log.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const JWT = 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ4In0.MEUCIQDx3n8l2Zt0-sig_part';

@@ -1,5 +1,5 @@
 /**
- * src/observability/metrics.ts without a server: one registry per Metrics, the mapping of security
+ * src/platform/observability/metrics.ts without a server: one registry per Metrics, the mapping of security
  * events to auth-outcome counters, bounded labels, the cross-tenant counter's helper, collected
  * gauges, and who may read GET /metrics.
  */
@@ -9,11 +9,11 @@ import { parse, buildSchema } from 'graphql';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { register as globalRegistry } from 'prom-client';
-import { loadConfig } from '../../src/config.ts';
-import type { SecurityEvent } from '../../src/db/security-events.ts';
-import { metricsEndpoint } from '../../src/http/metrics-endpoint.ts';
-import { Metrics, outcomeLabel, type CrossTenantObject } from '../../src/observability/metrics.ts';
-import { operationLabel } from '../../src/observability/operation-label.ts';
+import { loadConfig } from '../../src/app/config.ts';
+import type { SecurityEvent } from '../../src/platform/security-log/security-events.queries.ts';
+import { metricsEndpoint } from '../../src/api/http/metrics-endpoint.ts';
+import { Metrics, outcomeLabel, type CrossTenantObject } from '../../src/platform/observability/metrics.ts';
+import { operationLabel } from '../../src/api/graphql/operation-label.ts';
 import { metricNames, parseSamples, valueOf } from '../support/prometheus.ts';
 
 async function samples(metrics: Metrics) {

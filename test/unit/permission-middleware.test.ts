@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { isObjectType } from 'graphql';
 import { allow } from 'graphql-shield';
 import { test } from 'node:test';
-import { permissionMiddleware, ruleFor, rules } from '../../src/graphql/permissions.ts';
-import { buildSchema } from '../../src/graphql/schema.ts';
+import { permissionMiddleware, ruleFor, rules } from '../../src/platform/authorization/rules.ts';
+import { buildSchema } from '../../src/api/graphql/schema.ts';
 
 const schema = buildSchema({ shield: false });
 const middleware = permissionMiddleware(schema) as Record<string, Record<string, unknown>>;

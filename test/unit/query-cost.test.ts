@@ -1,14 +1,14 @@
 /**
- * The operation cost (src/limits/query-limits.ts operationCost): every field 1, a field with `first`
+ * The operation cost (src/api/graphql/query-limits.ts operationCost): every field 1, a field with `first`
  * multiplies itself and its selection by the page size (given, from a variable, or the default),
  * clamped to 1..100. Expected values are worked out by hand in each row.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'graphql';
-import { AppError } from '../../src/errors.ts';
-import { buildSchema } from '../../src/graphql/schema.ts';
-import { operationCost } from '../../src/limits/query-limits.ts';
+import { AppError } from '../../src/core/errors.ts';
+import { buildSchema } from '../../src/api/graphql/schema.ts';
+import { operationCost } from '../../src/api/graphql/query-limits.ts';
 
 const schema = buildSchema({ shield: false });
 const cost = (query: string, variables: Record<string, unknown> = {}) => operationCost(schema, parse(query), variables, undefined);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../../src/config.ts';
-import { addressSubject } from '../../src/limits/client-address.ts';
-import { decideRateLimit, rateWindow, type RateDecision, type RateLimit, type WindowCounts } from '../../src/limits/decide-rate-limit.ts';
+import { loadConfig } from '../../src/app/config.ts';
+import { addressSubject } from '../../src/api/http/client-address.ts';
+import { decideRateLimit, rateWindow, type RateDecision, type RateLimit, type WindowCounts } from '../../src/core/decisions/decide-rate-limit.ts';
 
 const SECOND = 1000;
 const TEN_A_MINUTE: RateLimit = { limit: 10, windowSeconds: 60 };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AppError } from '../../src/errors.ts';
-import { decodeCursor, encodeCursor, pageSize, toConnection, type Cursor } from '../../src/graphql/relay.ts';
+import { AppError } from '../../src/core/errors.ts';
+import { decodeCursor, encodeCursor, pageSize, toConnection, type Cursor } from '../../src/core/relay.ts';
 
 const ID_A = '0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d';
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');

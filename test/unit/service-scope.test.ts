@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { AccessClaims } from '../../src/auth/tokens/claims.ts';
-import { resolvePolicy } from '../../src/policy/session-policy.ts';
-import { decideScope, decideServiceScope, type ServiceLiveState, type VerifiedToken } from '../../src/tenancy/tenant-scope.ts';
+import type { AccessClaims } from '../../src/platform/tokens/claims.ts';
+import { resolvePolicy } from '../../src/core/policy/session-policy.ts';
+import { decideScope, decideServiceScope, type ServiceLiveState, type VerifiedToken } from '../../src/core/decisions/decide-scope.ts';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const NOW_S = Math.floor(NOW.getTime() / 1000);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { acceptedStep, newTotpSecret, totpCode } from '../../src/mfa/totp.ts';
+import { acceptedStep, newTotpSecret, totpCode } from '../../src/modules/mfa/totp.ts';
 
 /* TOTP (RFC 6238, SHA-1, 6 digits, 30 s) on a frozen clock. */
 

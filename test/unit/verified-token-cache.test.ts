@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { errors, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
-import { KeyRing, SIGNING_ALG } from '../../src/auth/keys/key-ring.ts';
-import { SigningKey } from '../../src/auth/signing-key.entity.ts';
-import { signAccessToken } from '../../src/auth/tokens/sign-access-token.ts';
-import { checkTokenTimes, verifyAccessToken } from '../../src/auth/tokens/verify-access-token.ts';
-import { seal } from '../../src/crypto/envelope.ts';
-import { AppError } from '../../src/errors.ts';
+import { KeyRing, SIGNING_ALG } from '../../src/platform/keys/key-ring.ts';
+import { SigningKey } from '../../src/platform/keys/signing-key.entity.ts';
+import { signAccessToken } from '../../src/platform/tokens/sign-access-token.ts';
+import { checkTokenTimes, verifyAccessToken } from '../../src/platform/tokens/verify-access-token.ts';
+import { seal } from '../../src/platform/crypto/envelope.ts';
+import { AppError } from '../../src/core/errors.ts';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const NOW_S = NOW.getTime() / 1000;

@@ -3,12 +3,12 @@ import { createHmac, createPublicKey, randomBytes, randomUUID } from 'node:crypt
 import { after, before, describe, test } from 'node:test';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
-import { KeyRing, SIGNING_ALG } from '../../src/auth/keys/key-ring.ts';
-import { SigningKey } from '../../src/auth/signing-key.entity.ts';
-import { signAccessToken } from '../../src/auth/tokens/sign-access-token.ts';
-import { verifyAccessToken } from '../../src/auth/tokens/verify-access-token.ts';
-import { seal } from '../../src/crypto/envelope.ts';
-import { AppError } from '../../src/errors.ts';
+import { KeyRing, SIGNING_ALG } from '../../src/platform/keys/key-ring.ts';
+import { SigningKey } from '../../src/platform/keys/signing-key.entity.ts';
+import { signAccessToken } from '../../src/platform/tokens/sign-access-token.ts';
+import { verifyAccessToken } from '../../src/platform/tokens/verify-access-token.ts';
+import { seal } from '../../src/platform/crypto/envelope.ts';
+import { AppError } from '../../src/core/errors.ts';
 import { sameSignatureOtherText } from '../support/tokens.ts';
 
 /* The RFC 8725 (JWT BCP) and RFC 9068 (JWT access tokens) attack table, on a frozen clock. */

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../../src/db/embedded.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../../src/app/operations/embedded.ts';
 import { startTestApi, type TestApi } from '../../../test/support/harness.ts';
 import { codeAt, TOTP_STEP_MS } from '../../../test/support/mfa.ts';
 import { Session } from '../src/api/session.ts';

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { badInput, notFound } from '../../core/errors.ts';
+import type { RequestContext } from '../../api/graphql/context.ts';
+import { decodeCursor, pageSize, toConnection, type Connection } from '../../core/relay.ts';
+import { noteLookupMiss } from '../../platform/tenancy/cross-tenant-attempts.ts';
+import { requireTenant } from '../../platform/tenancy/require.ts';
+import { storableText } from '../../core/validation.ts';
+import { Project } from './project.entity.ts';
+import { Task } from './task.entity.ts';
+
+export type ProjectConnection = Connection<Project>;
+export type ProjectEdge = ProjectConnection['edges'][number];
+
+const projectName = storableText(200);
+const taskTitle = storableText(500);
+
+function valid<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw badInput(`Invalid ${what}`);
+  return parsed.data;
+}
+
+/** Projects of the active tenant, oldest first. Raises BAD_USER_INPUT for a bad `first`/`after`. */
+export async function listProjects(ctx: RequestContext, first: number | null | undefined, after: string | null | undefined): Promise<Connection<Project>> {
+  requireTenant(ctx.scope);
+  const limit = pageSize(first);
+  const c = after ? decodeCursor(after) : null;
+  const where = c ? { $or: [{ createdAt: { $gt: c.createdAt } }, { createdAt: c.createdAt, id: { $gt: c.id } }] } : {};
+  const rows = await ctx.em.find(Project, where, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: limit + 1 });
+  for (const p of rows) ctx.loaders.projectById.prime(p.id, p);
+  return toConnection(rows, limit);
+}
+
+/**
+ * The project, or null when it is not in the active tenant (another tenant's id looks missing; a
+ * miss is checked for a cross-tenant attempt, which is recorded without changing the answer).
+ */
+export async function findProject(ctx: RequestContext, id: string): Promise<Project | null> {
+  requireTenant(ctx.scope);
+  const project = await ctx.loaders.projectById.load(id);
+  if (!project) await noteLookupMiss(ctx, 'Project', id);
+  return project;
+}
+
+/** The task, or null when it is not in the active tenant (as findProject). */
+export async function findTask(ctx: RequestContext, id: string): Promise<Task | null> {
+  requireTenant(ctx.scope);
+  const task = await ctx.em.findOne(Task, { id });
+  if (!task) await noteLookupMiss(ctx, 'Task', id);
+  return task;
+}
+
+export async function createProject(ctx: RequestContext, name: string): Promise<Project> {
+  const { orgId } = requireTenant(ctx.scope);
+  const project = ctx.em.create(Project, { orgId, id: randomUUID(), name: valid(projectName, name, 'name'), createdAt: ctx.app.now() });
+  await ctx.em.persist(project).flush();
+  return project;
+}
+
+/** Raises NOT_FOUND when the project is not in the active tenant. */
+export async function updateProject(ctx: RequestContext, id: string, name: string): Promise<Project> {
+  const project = await requireProject(ctx, id);
+  project.name = valid(projectName, name, 'name');
+  await ctx.em.flush();
+  return project;
+}
+
+/** Deletes the project and its tasks. Raises NOT_FOUND when it is not in the active tenant. */
+export async function deleteProject(ctx: RequestContext, id: string): Promise<boolean> {
+  const project = await requireProject(ctx, id);
+  await ctx.em.remove(project).flush(); // tasks go by ON DELETE CASCADE on (org_id, project_id)
+  return true;
+}
+
+/** Raises NOT_FOUND when the project is not in the active tenant. */
+export async function createTask(ctx: RequestContext, projectId: string, title: string): Promise<Task> {
+  const { orgId } = requireTenant(ctx.scope);
+  const project = await requireProject(ctx, projectId);
+  const task = ctx.em.create(Task, { orgId, id: randomUUID(), projectId: project.id, title: valid(taskTitle, title, 'title'), done: false, createdAt: ctx.app.now() });
+  await ctx.em.persist(task).flush();
+  return task;
+}
+
+/** Raises NOT_FOUND when the task is not in the active tenant. */
+export async function updateTask(ctx: RequestContext, id: string, patch: { title?: string | null; done?: boolean | null }): Promise<Task> {
+  const task = await requireTask(ctx, id);
+  if (patch.title !== undefined && patch.title !== null) task.title = valid(taskTitle, patch.title, 'title');
+  if (patch.done !== undefined && patch.done !== null) task.done = patch.done;
+  await ctx.em.flush();
+  return task;
+}
+
+export async function deleteTask(ctx: RequestContext, id: string): Promise<boolean> {
+  const task = await requireTask(ctx, id);
+  await ctx.em.remove(task).flush();
+  return true;
+}
+
+async function requireProject(ctx: RequestContext, id: string): Promise<Project> {
+  return (await findProject(ctx, id)) ?? Promise.reject(notFound('Project'));
+}
+
+async function requireTask(ctx: RequestContext, id: string): Promise<Task> {
+  return (await findTask(ctx, id)) ?? Promise.reject(notFound('Task'));
+}

@@ -1,0 +1,18 @@
+import type { Resolvers } from '../../generated/resolvers-types.ts';
+import { parseId } from '../../core/ids.ts';
+import * as accounts from './service-account.service.ts';
+
+export const serviceAccountResolvers: Resolvers = {
+  Query: {
+    serviceAccounts: (_, args, ctx) => accounts.listServiceAccounts(ctx, args.first),
+  },
+  Mutation: {
+    createServiceAccount: (_, args, ctx) => accounts.createServiceAccount(ctx, args.name, args.scopes),
+    rotateServiceAccountSecret: (_, args, ctx) => accounts.rotateServiceAccountSecret(ctx, parseId(args.id)),
+    revokeServiceAccount: (_, args, ctx) => accounts.revokeServiceAccount(ctx, parseId(args.id)),
+    delegateToAgent: (_, args, ctx) => accounts.delegateToAgent(ctx, args.agentName, args.scopes, args.ttlSeconds),
+  },
+  ServiceAccount: {
+    clientId: (account) => accounts.clientIdOf(account),
+  },
+};
