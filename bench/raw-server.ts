@@ -20,7 +20,6 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { sessionEnd } from '../src/modules/sessions/device-session.entity.ts';
 import { KeyRing, type ActiveSigningKey } from '../src/platform/keys/key-ring.ts';
-import type { RetiredBy } from '../src/modules/sessions/refresh-token.entity.ts';
 import { SigningKey } from '../src/platform/keys/signing-key.entity.ts';
 import { SERVICE_CLIENT_ID } from '../src/platform/tokens/claims.ts';
 import { signAccessToken } from '../src/platform/tokens/sign-access-token.ts';
@@ -39,18 +38,19 @@ import { addressSubject } from '../src/api/http/client-address.ts';
 import type { RateLimit, RateLimitRule } from '../src/core/decisions/decide-rate-limit.ts';
 import { RateLimiter } from '../src/platform/limits/rate-limiter.ts';
 import { createLogger } from '../src/platform/observability/logger.ts';
-import { idleEnd } from '../src/modules/sessions/session.service.ts';
+import { idleEnd, tightenedEnds } from '../src/core/policy/session-ends.ts';
 import type { Metrics } from '../src/platform/observability/metrics.ts';
-import type { Role } from '../src/modules/organizations/membership.entity.ts';
-import type { Tier } from '../src/modules/organizations/organization.entity.ts';
 import { decideEntry } from '../src/core/decisions/decide-entry.ts';
 import { resolvePolicy, strictestPolicy, type PolicyOverrides, type SessionPolicy } from '../src/core/policy/session-policy.ts';
-import { decideRefresh } from '../src/core/decisions/decide-refresh.ts';
+import { decideRefresh, successorIsLive } from '../src/core/decisions/decide-refresh.ts';
+import { decideReentry } from '../src/core/decisions/decide-reentry.ts';
+import { decideSigningKey } from '../src/core/decisions/decide-signing-key.ts';
 import { requireSignedIn, requireTenant } from '../src/platform/tenancy/require.ts';
 import { decideScope, decideServiceScope, type TenantScope } from '../src/core/decisions/decide-scope.ts';
 import { storableText } from '../src/core/validation.ts';
 import { OPERATIONS } from './lib/operations.ts';
 import { BENCH_RATE_LIMITS } from './lib/rate-limits.ts';
+import { type RetiredBy, type Role, type Tier } from '../src/core/vocabulary.ts';
 
 export interface RawServerOptions {
   /** The confined runtime role (`orgbound_app`): RLS applies. */
@@ -466,9 +466,8 @@ async function decideRotation(tx: RequestTx, token: TokenRow, session: SessionRo
   const successor = token.rotated_at
     ? await tx.first<TokenRow>(`select "r0".* from "refresh_tokens" as "r0" where "r0"."parent_id" = $1 and "r0"."session_id" = $2 limit 1`, [token.id, session.id])
     : null;
-  // A refresh's successor is derived from the presented token; a switch's is random.
-  const successorIsLive = !!successor && !successor.rotated_at && (token.retired_by === 'switch' || successor.token_hash === hashToken(next));
-  const presented = { expiresAt: token.expires_at, rotatedAt: token.rotated_at, retiredBy: token.retired_by, successorIsLive };
+  const live = successorIsLive({ retiredBy: token.retired_by, successor: successor && { rotatedAt: successor.rotated_at, tokenHash: successor.token_hash }, derivedSuccessorHash: hashToken(next) });
+  const presented = { expiresAt: token.expires_at, rotatedAt: token.rotated_at, retiredBy: token.retired_by, successorIsLive: live };
   const decision = decideRefresh(presented, { revokedAt: session.revoked_at, expiresAt: end(session) }, session.policy.refreshReuseLeewaySeconds, now);
   switch (decision.kind) {
     case 'rotate':
@@ -499,7 +498,8 @@ async function tightenToEnteredOrgs(tx: RequestTx, session: SessionRow, now: Dat
 async function activeOrgOf(tx: RequestTx, session: SessionRow, known: OrgRow[]): Promise<Entered | null> {
   if (!session.active_org_id) return null;
   const entered = await membershipIn(tx, session.active_org_id, session.user_id, known);
-  if (entered && (!policyOf(entered.org).isolatedSession || session.bound_org_id === entered.org.id)) return entered;
+  const reentry = decideReentry({ activeOrgId: session.active_org_id, boundOrgId: session.bound_org_id, membership: entered ? { isolatedSession: policyOf(entered.org).isolatedSession } : null });
+  if (reentry.kind === 'enter') return entered;
   throw notReproduced('a refresh whose active organization is gone or isolated');
 }
 
@@ -553,12 +553,12 @@ async function switchOrganization({ app, tx, scope: maybeScope, variables }: Ope
 const end = (s: SessionRow) => sessionEnd({ expiresAt: s.expires_at, idleExpiresAt: s.idle_expires_at });
 
 
-/** session.service.ts applyPolicy: sets the (already strictest) policy and pulls the session's ends in to match. */
+/** takePolicy (src/modules/sessions/refresh.ts): the (already strictest) policy, and the ends tightenedEnds gives. */
 function applyPolicy(session: SessionRow, policy: SessionPolicy, now: Date): void {
   session.policy = { ...policy };
-  const absolute = new Date(Math.min(session.expires_at.getTime(), session.created_at.getTime() + policy.absoluteTimeoutSeconds * 1000));
-  session.expires_at = absolute;
-  session.idle_expires_at = new Date(Math.min(session.idle_expires_at.getTime(), idleEnd(now, policy, absolute).getTime()));
+  const ends = tightenedEnds({ createdAt: session.created_at, expiresAt: session.expires_at, idleExpiresAt: session.idle_expires_at }, policy, now);
+  session.expires_at = ends.expiresAt;
+  session.idle_expires_at = ends.idleExpiresAt;
 }
 
 /** The columns a session flush may write, in the entity's property order. */
@@ -601,9 +601,10 @@ async function issueTokens(app: RawApp, tx: RequestTx, session: SessionRow, ente
     `select "s0"."id", "s0"."owner_org_id" from "signing_keys" as "s0" where "s0"."retired_at" is null and ("s0"."owner_org_id" is null${orgId ? ` or "s0"."owner_org_id" = $1` : ''})`,
     orgId ? [orgId] : [],
   );
-  const chosen = keys.find((k) => orgId !== null && k.owner_org_id === orgId) ?? keys.find((k) => !k.owner_org_id);
-  if (!chosen) throw new Error('orgbound: no active global signing key');
-  if (entered && chosen.owner_org_id !== entered.org.id && policyOf(entered.org).dedicatedSigningKey) throw notReproduced("creating an organization's signing key");
+  const decision = decideSigningKey(orgId, entered ? policyOf(entered.org).dedicatedSigningKey : false, keys.map((k) => ({ kid: k.id, ownerOrgId: k.owner_org_id })));
+  if (decision.kind === 'none') throw new Error('orgbound: no active global signing key');
+  if (decision.kind === 'create_dedicated') throw notReproduced("creating an organization's signing key");
+  const chosen = { id: decision.kid };
   const ttlSeconds = Math.max(1, Math.min(session.policy.accessTokenTtlSeconds, Math.floor((end(session).getTime() - now.getTime()) / 1000)));
   const access = await signAccessToken(await signingKey(app.keys, chosen.id), { iss: app.options.issuer, aud: app.options.audience }, {
     userId: session.user_id,

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 const target = 'src/generated/resolvers-types.ts';
 const committed = readFileSync(target, 'utf8');
 try {
-  execFileSync('npx', ['graphql-codegen', '--config', 'codegen.yml', '--silent'], { stdio: 'inherit' });
+  execFileSync('npx', ['graphql-codegen', '--config', 'codegen.ts', '--silent'], { stdio: 'inherit' });
   const fresh = readFileSync(target, 'utf8');
   if (fresh !== committed) {
     process.stderr.write(`${target} is stale: run \`npm run codegen\` and commit the result\n`);

@@ -7,7 +7,7 @@ import { rotateSigningKey } from '../../src/platform/keys/key-ring.ts';
 import { SigningKey } from '../../src/platform/keys/signing-key.entity.ts';
 import { loadConfig, type Config } from '../../src/app/config.ts';
 import { startEmbeddedPostgres } from '../../src/app/operations/embedded.ts';
-import { initORM } from '../../src/db/orm.ts';
+import { initModulesORM } from '../../src/app/modules.ts';
 import { provisionDatabase } from '../../src/app/operations/provision.ts';
 import { runApart } from '../../src/db/request-transaction.ts';
 import { recordSecurityEvent } from '../../src/platform/security-log/security-events.queries.ts';
@@ -24,7 +24,7 @@ export async function withOwnerOrm<T>(work: (orm: MikroORM, config: Config) => P
   const db = config.databaseUrl ? { url: config.databaseUrl, stop: async () => undefined } : await startEmbeddedPostgres({ ...config.embedded, database: 'orgbound' });
   try {
     await provisionDatabase({ ownerUrl: db.url, appUrl: config.appDatabaseUrl, appPassword: config.appDbPassword });
-    const orm = await initORM(db.url, 1);
+    const orm = await initModulesORM(db.url, 1);
     try {
       return await work(orm, config);
     } finally {

@@ -13,6 +13,8 @@ import { RateLimitBuckets } from '../platform/limits/rate-limit-buckets.queries.
 import { SidePool } from '../db/side-pool.ts';
 import { createApollo } from '../api/graphql/apollo.ts';
 import { buildSchema, lateOpeningFields, type SchemaOptions } from '../api/graphql/schema.ts';
+import { ScopeRegistry } from '../platform/authorization/scopes.ts';
+import { discoverModules, entitiesOf } from './modules.ts';
 import { createHttpApp } from '../api/http/app.ts';
 import { RequestTracker } from '../api/http/drain.ts';
 import { KeyedGate } from '../platform/limits/keyed-gate.ts';
@@ -52,7 +54,8 @@ export interface StartOptions {
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { config, logger } = opts;
   if (opts.unenforced !== undefined) assertBenchmarkAllowed(config);
-  const orm: MikroORM = await initORM(opts.appDatabaseUrl, config.dbPoolMax);
+  const modules = await discoverModules();
+  const orm: MikroORM = await initORM(opts.appDatabaseUrl, { entities: entitiesOf(modules), poolMax: config.dbPoolMax });
   if (opts.unenforced !== undefined) disableEnforcementForBenchmark(orm, config);
   // Directly, not through a transaction-mode pooler (Config.directDatabaseUrl says why).
   const side = new SidePool(config.directDatabaseUrl ?? opts.appDatabaseUrl);
@@ -72,9 +75,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     metrics.watchPool('rate_limit', () => side.poolStats());
     const rateLimiter = new RateLimiter(buckets, config.rateLimits, config.kek, now, logger, metrics);
     const deferred = new DeferredWrites((err) => logger.error({ err: errorSummary(err) }, 'a write deferred past its response failed'));
-    const services: AppServices = { config, orm, side, keys, rateLimiter, metrics, deferred, gates: new KeyedGate(), now };
-    const schema = buildSchema(opts.unenforced !== undefined ? { ...opts.schema, shield: false } : opts.schema);
-    const apollo = createApollo(schema, config, logger, metrics, lateOpeningFields());
+    const scopes = new ScopeRegistry(modules.flatMap((m) => m.scopes ?? []));
+    const services: AppServices = { config, orm, side, keys, rateLimiter, metrics, deferred, gates: new KeyedGate(), scopes, now };
+    const schema = buildSchema(modules, opts.unenforced !== undefined ? { ...opts.schema, shield: false } : opts.schema);
+    const apollo = createApollo(schema, config, logger, metrics, lateOpeningFields(modules));
     await apollo.start();
     const http: Server = createServer();
     const tracker = new RequestTracker(http);

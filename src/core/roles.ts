@@ -1,4 +1,4 @@
-import type { Role } from '../modules/organizations/membership.entity.ts';
+import type { Role } from './vocabulary.ts';
 
 /** Rank of each role: a higher rank includes every permission of a lower one. */
 export const ROLE_RANK = { MEMBER: 1, ADMIN: 2, OWNER: 3 } as const satisfies Record<Role, number>;

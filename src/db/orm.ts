@@ -1,7 +1,7 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { fileURLToPath } from 'node:url';
-import { entities } from '../app/entities.ts';
+import type { EntitySchema } from '@mikro-orm/core';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -30,11 +30,18 @@ function knexWarning(message: unknown): void {
   process.emitWarning(String(message), 'KnexWarning');
 }
 
+export interface OrmSettings {
+  /** Every entity schema of the installation (the app collects them from the modules it discovers). */
+  readonly entities: readonly EntitySchema<any, any>[];
+  readonly poolMax?: number;
+}
+
 /** ORM options shared by the runtime (app role), the migrator (owner) and the CLI. */
-export function ormOptions(clientUrl: string, poolMax = 10): Options {
+export function ormOptions(clientUrl: string, settings: OrmSettings): Options {
+  const poolMax = settings.poolMax ?? 10;
   return {
     clientUrl,
-    entities,
+    entities: [...settings.entities],
     extensions: [Migrator],
     // One EM fork per request, never the global one: the identity map is not tenant-aware (MikroORM #7084).
     allowGlobalContext: false,
@@ -58,6 +65,6 @@ export function ormOptions(clientUrl: string, poolMax = 10): Options {
   };
 }
 
-export async function initORM(clientUrl: string, poolMax?: number): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(clientUrl, poolMax));
+export async function initORM(clientUrl: string, settings: OrmSettings): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(clientUrl, settings));
 }

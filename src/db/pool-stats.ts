@@ -1,5 +1,4 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { PoolStats } from '../platform/observability/metrics.ts';
 
 /** The parts of knex's tarn pool that say how it is doing. */
 interface TarnPool {
@@ -18,4 +17,12 @@ export function ormPoolStats(orm: MikroORM): PoolStats | null {
   const pool = client.pool;
   if (!pool) return null;
   return { used: pool.numUsed(), free: pool.numFree(), pending: pool.numPendingAcquires(), max: pool.max };
+}
+
+/** How a connection pool is doing, as GET /metrics reports it. */
+export interface PoolStats {
+  readonly used: number;
+  readonly free: number;
+  readonly pending: number;
+  readonly max: number;
 }

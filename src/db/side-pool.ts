@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { PoolStats } from '../platform/observability/metrics.ts';
+import type { PoolStats } from './pool-stats.ts';
 
 /** Connections of the side pool: one short statement each, never held while waiting for anything. */
 const POOL_MAX = 4;

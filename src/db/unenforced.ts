@@ -1,5 +1,4 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Config } from '../app/config.ts';
 import { TENANT_FILTER } from './tenant-owned.ts';
 
 /**
@@ -12,8 +11,14 @@ export const BENCHMARK_ONLY = 'benchmark-only: no tenant isolation';
 
 const unenforced = new WeakSet<MikroORM>();
 
+/** The part of the configuration that says where the process runs. */
+export interface Environment {
+  readonly env: string;
+  readonly production: boolean;
+}
+
 /** Raises when `config` is production: enforcement can never be switched off there. */
-export function assertBenchmarkAllowed(config: Config): void {
+export function assertBenchmarkAllowed(config: Environment): void {
   if (config.production || config.env === 'production' || process.env.NODE_ENV === 'production') {
     throw new Error('orgbound: enforcement cannot be switched off in production (the switch is for `npm run bench` only)');
   }
@@ -25,7 +30,7 @@ export function assertBenchmarkAllowed(config: Config): void {
  * takes the first filter of a name: config, then EntityManager, then entity), and begin() skips
  * set_config. RLS itself is off only because the caller connects as a role that bypasses it.
  */
-export function disableEnforcementForBenchmark(orm: MikroORM, config: Config): void {
+export function disableEnforcementForBenchmark(orm: MikroORM, config: Environment): void {
   assertBenchmarkAllowed(config);
   orm.em.addFilter(TENANT_FILTER, {}, undefined, true);
   unenforced.add(orm);

@@ -5,7 +5,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { initORM } from '../../src/db/orm.ts';
+import { initModulesORM } from '../../src/app/modules.ts';
 import { APP_ROLE } from '../../src/app/operations/provision.ts';
 import { isTenantOwned } from '../../src/db/tenant-owned.ts';
 import { createTestDatabase, type TestDatabase } from '../support/harness.ts';
@@ -20,7 +20,7 @@ let guarded: string[];
 
 before(async () => {
   db = await createTestDatabase();
-  orm = await initORM(db.ownerUrl, 1);
+  orm = await initModulesORM(db.ownerUrl, 1);
   owned = await tenantTables(db);
   guarded = [...owned, 'organizations'];
 });

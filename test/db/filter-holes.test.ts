@@ -12,10 +12,10 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { initORM } from '../../src/db/orm.ts';
+import { initModulesORM } from '../../src/app/modules.ts';
 import { RequestTransaction } from '../../src/db/request-transaction.ts';
 import { TENANT_FILTER } from '../../src/db/tenant-owned.ts';
-import { withTenant } from '../../src/platform/tenancy/memberships.queries.ts';
+import { withTenant } from '../../src/platform/tenancy/with-tenant.ts';
 import { Project } from '../../src/modules/projects/project.entity.ts';
 import { Task } from '../../src/modules/projects/task.entity.ts';
 import { createTestDatabase, type TestDatabase } from '../support/harness.ts';
@@ -29,8 +29,8 @@ let a: SeededTenant;
 
 before(async () => {
   db = await createTestDatabase();
-  owner = await initORM(db.ownerUrl, 2);
-  app = await initORM(db.appUrl, 2);
+  owner = await initModulesORM(db.ownerUrl, 2);
+  app = await initModulesORM(db.appUrl, 2);
   a = await seedTenant(db, 'a');
 });
 after(async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { initORM } from '../../src/db/orm.ts';
+import { initModulesORM } from '../../src/app/modules.ts';
 import { LISTEN_APPLICATION_NAME } from '../../src/platform/change-listener.ts';
 import { RATE_LIMIT_APPLICATION_NAME } from '../../src/platform/limits/rate-limit-buckets.queries.ts';
 import { Project } from '../../src/modules/projects/project.entity.ts';
@@ -40,7 +40,7 @@ describe('layers on their own', () => {
     shieldOff = await startTestApi({ db, schema: { shield: false } });
     // The owner is a superuser: RLS does not apply, so only the ORM filter stands between tenants.
     filterOnly = await startTestApi({ db: { ...db, appUrl: db.ownerUrl }, schema: { shield: false } });
-    app = await initORM(db.appUrl, 2);
+    app = await initModulesORM(db.appUrl, 2);
     a = await createTenant(shieldOff, 'a');
     b = await createTenant(shieldOff, 'b');
     // An invitation and a service account in each org, so every tenant table holds rows of both tenants that a leak could expose.

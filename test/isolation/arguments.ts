@@ -19,58 +19,31 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
 } from 'graphql';
+import type { ProverArgument, ProverContext } from '../../src/platform/modules.ts';
+import { modules } from '../support/modules.ts';
 import { PASSWORD } from '../support/tenants.ts';
 import type { Principal, TenantWorld } from './world.ts';
 
-export interface GenContext {
+export interface GenContext extends ProverContext {
   /** The principal of tenant A making the call. */
   readonly actor: Principal;
   readonly a: TenantWorld;
   readonly b: TenantWorld;
   /** Projects cursors (relay.ts encodeCursor) of each tenant's projects. */
   readonly cursors: { readonly a: readonly string[]; readonly b: readonly string[] };
-  /** A string no other call has used (fresh emails and names). */
-  unique(): string;
 }
 
-export interface ArgGenerator {
-  /** Values meant to pass validation for the actor. The prover sends the first (undefined: leave it out). */
-  readonly valid: (ctx: GenContext) => readonly unknown[];
-  /**
-   * Values aimed at tenant B that store nothing of B when used (B's cursors, B's invitation secrets).
-   * B's secrets never go into text that is stored: it would come back as A's own data.
-   */
-  readonly hostile?: (ctx: GenContext) => readonly unknown[];
-  /** Any value of the type is a valid call (free text, any integer): the fuzz adds random ones. */
-  readonly anyValue?: boolean;
-}
+/** Values for one position: the modules' ProverArgument, given the prover's full context. */
+export type ArgGenerator = ProverArgument;
 
 const text = (what: string): ArgGenerator => ({ valid: (c) => [`${c.a.marker} ${what} ${c.unique()}`], anyValue: true });
 const ints = (...values: (number | undefined)[]): ArgGenerator => ({ valid: () => values, anyValue: true });
-const pick = (...values: unknown[]): ArgGenerator => ({ valid: () => values });
 
-/** Generators for one position only. */
-export const BY_COORDINATE: Readonly<Record<string, ArgGenerator>> = {
-  // signIn must reach its organizationId check: the actor's own credentials.
-  'Mutation.signIn.email': { valid: (c) => [c.actor.email] },
-  'Mutation.signIn.password': { valid: (c) => [c.actor.password], anyValue: true },
-  'Mutation.raiseOrganizationTier.tier': pick('CONFIDENTIAL', 'REGULATED', 'STANDARD'),
-  // Tightening only (checkPolicyUpdate refuses anything looser). mfaRequired and isolatedSession stay
-  // off: the fuzz signs its actors in again when a session ends, which an MFA requirement would stop.
-  'SessionPolicyInput.accessTokenTtlSeconds': ints(600, 60, 900, 0, -1),
-  'SessionPolicyInput.idleTimeoutSeconds': ints(undefined, 3600, 300),
-  'SessionPolicyInput.absoluteTimeoutSeconds': ints(undefined, 86_400, 900),
-  'SessionPolicyInput.mfaRequired': pick(undefined, false),
-  'SessionPolicyInput.mfaMaxAgeSeconds': ints(undefined, 3600, 0),
-  'SessionPolicyInput.isolatedSession': pick(undefined, false),
-  'SessionPolicyInput.dedicatedSigningKey': pick(undefined, true, false),
-  'SessionPolicyInput.refreshReuseLeewaySeconds': ints(undefined, 5, 0),
-  // Agent names are [A-Za-z0-9._-]{1,64}: free text would only reach BAD_USER_INPUT.
-  'Mutation.delegateToAgent.agentName': { valid: (c) => [`agent-${c.unique()}`], anyValue: true },
-};
-
-/** Generators by argument name, wherever the name occurs. */
-export const BY_NAME: Readonly<Record<string, ArgGenerator>> = {
+/**
+ * Generators every module shares, by argument name: free text, accounts, pages. Whatever is
+ * particular to a module is in its manifest (ModuleDefinition.isolation.arguments).
+ */
+const GENERIC_BY_NAME: Readonly<Record<string, ArgGenerator>> = {
   name: text('name'),
   title: text('title'),
   deviceName: text('device'),
@@ -78,21 +51,29 @@ export const BY_NAME: Readonly<Record<string, ArgGenerator>> = {
   // A fresh address (signUp, inviteMember): never B's, which would then be stored as A's invitation.
   email: { valid: (c) => [`new.${c.unique()}.${c.a.marker}@example.test`], anyValue: true },
   password: { valid: () => [PASSWORD], anyValue: true },
-  mfaCode: { valid: () => [undefined, '000000'], anyValue: true },
-  code: { valid: () => ['000000'], anyValue: true },
   first: ints(20, 1, 100),
-  // Security event types (auditEvents, viewer.securityEvents): any other string is BAD_USER_INPUT.
-  type: pick(undefined, 'SIGN_IN_SUCCEEDED', 'CROSS_TENANT_ACCESS_DENIED'),
-  after: { valid: (c) => [undefined, ...c.cursors.a], hostile: (c) => c.cursors.b, anyValue: true },
-  // Invitation secrets: a well-formed one of nobody's, and B's real ones (the invitee is not A's actor).
-  token: { valid: (c) => [`obi.${c.a.orgId}.inv_${'x'.repeat(43)}`], hostile: (c) => c.b.invitationTokens, anyValue: true },
-  // The spare member's refresh token: spending or reusing it only ends the spare's sessions.
-  refreshToken: { valid: (c) => [c.a.spare.refreshToken], anyValue: true },
-  // OAuth scopes (createServiceAccount, delegateToAgent): within every actor's role; others are BAD_USER_INPUT or FORBIDDEN.
-  scopes: pick('projects:read', 'projects:write', 'audit:read', 'nope:nope'),
-  // delegateToAgent: within every tier's access-token TTL (REGULATED: 120 s); longer is BAD_USER_INPUT.
-  ttlSeconds: ints(60, 1, 120, 0, 100_000),
+  after: { valid: (c) => [undefined, ...(c as GenContext).cursors.a], hostile: (c) => (c as GenContext).cursors.b, anyValue: true },
 };
+
+/** Every module's generators, by coordinate (`Mutation.signIn.email`) or by argument name (`refreshToken`). */
+const fromModules = (() => {
+  const byCoordinate: Record<string, ArgGenerator> = {};
+  const byName: Record<string, ArgGenerator> = {};
+  for (const m of modules) {
+    for (const [key, generator] of Object.entries(m.isolation?.arguments ?? {})) {
+      const into = key.includes('.') ? byCoordinate : byName;
+      if (into[key] || GENERIC_BY_NAME[key]) throw new Error(`isolation hooks: an argument generator for ${key} is declared twice (one in ${m.name})`);
+      into[key] = generator;
+    }
+  }
+  return { byCoordinate, byName };
+})();
+
+/** Generators for one position only. */
+export const BY_COORDINATE: Readonly<Record<string, ArgGenerator>> = fromModules.byCoordinate;
+
+/** Generators by argument name, wherever the name occurs. */
+export const BY_NAME: Readonly<Record<string, ArgGenerator>> = { ...GENERIC_BY_NAME, ...fromModules.byName };
 
 export type Position =
   | { readonly kind: 'id' }
@@ -135,7 +116,7 @@ export function missingGenerators(schema: GraphQLSchema): string[] {
 
 export class MissingGenerator extends Error {
   constructor(readonly coordinate: string) {
-    super(`no argument generator for ${coordinate} (add one to test/isolation/arguments.ts)`);
+    super(`no argument generator for ${coordinate} (add one to its module's isolation.arguments, src/modules/<name>/module.ts)`);
   }
 }
 

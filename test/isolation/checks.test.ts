@@ -9,10 +9,10 @@ import type { EntityMetadata } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { buildASTSchema, parse } from 'graphql';
 import { deny } from 'graphql-shield';
-import { initORM } from '../../src/db/orm.ts';
+import { initModulesORM } from '../../src/app/modules.ts';
 import { encodeCursor } from '../../src/core/relay.ts';
-import { rules } from '../../src/platform/authorization/rules.ts';
 import { buildSchema, loadTypeDefs } from '../../src/api/graphql/schema.ts';
+import { modules, rules } from '../support/modules.ts';
 import { createTestDatabase, type TestDatabase } from '../support/harness.ts';
 import { missingGenerators } from './arguments.ts';
 import { entityProblems, orgColumnProblems, readCatalog, rlsProblems, ruleProblems, type Catalog } from './checks.ts';
@@ -22,11 +22,11 @@ let db: TestDatabase;
 let orm: MikroORM;
 let catalog: Catalog;
 let metas: EntityMetadata[];
-const schema = buildSchema();
+const schema = buildSchema(modules);
 
 before(async () => {
   db = await createTestDatabase();
-  orm = await initORM(db.ownerUrl, 1);
+  orm = await initModulesORM(db.ownerUrl, 1);
   catalog = await readCatalog(db);
   metas = Object.values(orm.getMetadata().getAll());
 });
@@ -42,15 +42,15 @@ test('the real schema, rules, entities and catalog pass every check', () => {
 });
 
 test('a root field without its own rule (only the fallback) fails', () => {
-  const { project: _dropped, ...query } = rules.Query;
+  const { project: _dropped, ...query } = rules.Query!;
   has(ruleProblems(schema, { ...rules, Query: query }), 'Query.project has no explicit rule');
 });
 
 test('an object type without an entry, and a root field ruled allow without a reason, fail', () => {
   const { Task: _dropped, ...rest } = rules;
   has(ruleProblems(schema, rest), 'object type Task has no entry');
-  has(ruleProblems(schema, { ...rules, Query: { ...rules.Query, projects: rules.Mutation.signUp } }), 'Query.projects is ruled `allow`');
-  has(ruleProblems(schema, { ...rules, Query: { ...rules.Query, gone: deny } }), 'Query.gone');
+  has(ruleProblems(schema, { ...rules, Query: { ...rules.Query!, projects: rules.Mutation!.signUp } }), 'Query.projects is ruled `allow`');
+  has(ruleProblems(schema, { ...rules, Query: { ...rules.Query!, gone: deny } }), 'Query.gone');
 });
 
 test('an entity on a table with org_id that does not extend TenantOwned fails', () => {
@@ -85,7 +85,7 @@ test('a new table with org_id, and a column naming an org outside org_id, fail',
 });
 
 test('an argument nothing can fill fails', () => {
-  const grown = buildASTSchema(parse([...loadTypeDefs(), 'extend type Query { widget(color: String!, id: ID): String }'].join('\n')));
+  const grown = buildASTSchema(parse([...loadTypeDefs(modules), 'extend type Query { widget(color: String!, id: ID): String }'].join('\n')));
   assert.deepEqual(missingGenerators(grown), ['Query.widget.color: String!']);
 });
 

@@ -49,13 +49,13 @@ export function ruleProblems(schema: GraphQLSchema, rules: Record<string, unknow
   for (const { coordinate, field } of rootFields(schema)) {
     const typeRules = rules[coordinate.split('.')[0]!] as Record<string, unknown> | undefined;
     const rule = typeRules?.[field.name];
-    if (!typeRules || !Object.hasOwn(typeRules, field.name)) problems.push(`${coordinate} has no explicit rule in src/platform/authorization/rules.ts rules (only the fallback)`);
+    if (!typeRules || !Object.hasOwn(typeRules, field.name)) problems.push(`${coordinate} has no explicit rule in its module's rules (src/modules/<name>/module.ts; only the fallback)`);
     else if (rule === allow && !(coordinate in PUBLIC_ROOT_FIELDS)) problems.push(`${coordinate} is ruled \`allow\` but is not in PUBLIC_ROOT_FIELDS`);
   }
   for (const type of outputObjectTypes(schema)) {
     const rule = rules[type.name];
     if (rule === undefined) {
-      problems.push(`object type ${type.name} has no entry in src/platform/authorization/rules.ts rules`);
+      problems.push(`object type ${type.name} has no entry in its module's rules (src/modules/<name>/module.ts)`);
       continue;
     }
     if (typeof rule !== 'object' || rule === null || 'resolve' in rule || '*' in rule) continue; // one rule, or a '*' for the type

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { EntityMetadata } from '@mikro-orm/core';
 import { isTenantOwned } from '../../src/db/tenant-owned.ts';
-import { rules } from '../../src/platform/authorization/rules.ts';
+import { rules } from '../support/modules.ts';
 import { ENTITYLESS_TENANT_TABLES, FUZZ_EXCLUDED, LATE_MUTATIONS, NO_SUCCESS_EXPECTED, NOT_RETURNED_KINDS, ORG_REFERENCE_COLUMNS, PUBLIC_ROOT_FIELDS } from './allow-lists.ts';
 import { missingGenerators } from './arguments.ts';
 import { entityProblems, orgColumnProblems, readCatalog, rlsProblems, ruleProblems, staleEntries, type Catalog } from './checks.ts';

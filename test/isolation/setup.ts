@@ -3,6 +3,7 @@
  * through it, B's ids and secrets read back, and B's rows (accounts included) snapshotted.
  */
 import { buildSchema } from '../../src/api/graphql/schema.ts';
+import { modules } from '../support/modules.ts';
 import { encodeCursor } from '../../src/core/relay.ts';
 import { startTestApi, type TestApi, type TestDatabase } from '../support/harness.ts';
 import { snapshotTenant, type TenantSnapshot } from '../support/snapshot.ts';
@@ -53,7 +54,7 @@ export async function startIsolationWorld(): Promise<IsolationWorld> {
 async function seedWorld(api: TestApi): Promise<IsolationWorld> {
   const a = await seedTenant(api, 'a');
   const b = await seedTenant(api, 'b');
-  const schema = buildSchema();
+  const schema = buildSchema(modules);
   const autoSeeded = await seedByCreateMutations(api, schema, a);
   await seedByCreateMutations(api, schema, b);
   const aFacts = await readTenantFacts(api.db, a);

@@ -40,6 +40,11 @@ export interface TenantWorld {
   readonly totpSecret: string;
   /** Every access and refresh token the seeding received. */
   readonly issuedTokens: string[];
+  /**
+   * Values of this tenant by name, for the modules' argument generators (ProverTenant.samples):
+   * `spareRefreshToken`, `invitationTokens`.
+   */
+  samples(name: string): readonly string[];
 }
 
 type Api = Pick<TestApi, 'gql'>;
@@ -154,5 +159,11 @@ export async function seedTenant(api: Api, label: string): Promise<TenantWorld> 
   const { projectIds, taskIds } = await seedProjects(api, owner.token, marker);
   await seedSessions(api, seen, marker, orgId, owner);
   await seedServiceAccounts(api, seen, marker, owner);
-  return { label, marker, orgId, owner, admin, member, spare, formerUserId: former.userId, projectIds, taskIds, invitationTokens, totpSecret, issuedTokens: seen.issuedTokens };
+  const samples: Record<string, () => readonly string[]> = { spareRefreshToken: () => [spare.refreshToken], invitationTokens: () => invitationTokens };
+  const sample = (name: string): readonly string[] => {
+    const values = samples[name];
+    if (!values) throw new Error(`the prover's world seeds no sample "${name}" (test/isolation/world.ts)`);
+    return values();
+  };
+  return { label, marker, orgId, owner, admin, member, spare, formerUserId: former.userId, projectIds, taskIds, invitationTokens, totpSecret, issuedTokens: seen.issuedTokens, samples: sample };
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Tier } from '../../src/modules/organizations/organization.entity.ts';
 import { decideEntry, mfaIsFresh, type CodeCheck, type EntryDecision, type EntryInput } from '../../src/core/decisions/decide-entry.ts';
 import { resolvePolicy, type SessionPolicy } from '../../src/core/policy/session-policy.ts';
+import { type Tier } from '../../src/core/vocabulary.ts';
 
 /* Entry into an organization (signIn with organizationId, switchOrganization), on a frozen clock. */
 

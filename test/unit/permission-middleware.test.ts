@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { isObjectType } from 'graphql';
 import { allow } from 'graphql-shield';
 import { test } from 'node:test';
-import { permissionMiddleware, ruleFor, rules } from '../../src/platform/authorization/rules.ts';
-import { buildSchema } from '../../src/api/graphql/schema.ts';
+import { permissionMiddleware, ruleFor as ruleIn } from '../../src/api/graphql/shield.ts';
+import { rules, schemaWithoutShield } from '../support/modules.ts';
 
-const schema = buildSchema({ shield: false });
-const middleware = permissionMiddleware(schema) as Record<string, Record<string, unknown>>;
+const schema = schemaWithoutShield();
+const middleware = permissionMiddleware(schema, rules) as Record<string, Record<string, unknown>>;
+const ruleFor = (type: string, field: string) => ruleIn(rules, type, field);
 const fields = Object.values(schema.getTypeMap())
   .filter((t) => isObjectType(t) && !t.name.startsWith('__'))
   .flatMap((t) => Object.keys((t as import('graphql').GraphQLObjectType).getFields()).map((f) => [t.name, f] as const));
@@ -33,9 +34,9 @@ test('every root field but the three open ones, and Organization.members, are gu
 
 test('ruleFor follows shield: the type rule, else the field, else *, else the fallback', () => {
   assert.equal(ruleFor('Project', 'tasks'), allow);
-  assert.equal(ruleFor('Organization', 'members'), rules.Organization.members);
+  assert.equal(ruleFor('Organization', 'members'), rules.Organization!.members);
   assert.equal(ruleFor('Organization', 'name'), allow);
-  assert.equal(ruleFor('Query', 'projects'), rules.Query.projects);
+  assert.equal(ruleFor('Query', 'projects'), rules.Query!.projects);
   assert.equal(ruleFor('Query', 'nonexistent'), 'fallback');
   assert.equal(ruleFor('NoSuchType', 'x'), 'fallback');
 });

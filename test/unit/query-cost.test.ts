@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'graphql';
 import { AppError } from '../../src/core/errors.ts';
-import { buildSchema } from '../../src/api/graphql/schema.ts';
+import { schemaWithoutShield } from '../support/modules.ts';
 import { operationCost } from '../../src/api/graphql/query-limits.ts';
 
-const schema = buildSchema({ shield: false });
+const schema = schemaWithoutShield();
 const cost = (query: string, variables: Record<string, unknown> = {}) => operationCost(schema, parse(query), variables, undefined);
 
 const rows: [what: string, query: string, variables: Record<string, unknown>, expected: number][] = [

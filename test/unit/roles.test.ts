@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Role } from '../../src/modules/organizations/membership.entity.ts';
 import { canAssignRole, canRemoveMember, decideMemberRemoval, hasAtLeast, type MemberRemoval } from '../../src/core/roles.ts';
+import { type Role } from '../../src/core/vocabulary.ts';
 
 /* Every cell written out: [first argument, second argument, expected]. */
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Tier } from '../../src/modules/organizations/organization.entity.ts';
 import { checkPolicyUpdate, resolvePolicy, strictestPolicy, TIER_FLOORS, type PolicyOverrides, type PolicyUpdate, type SessionPolicy } from '../../src/core/policy/session-policy.ts';
+import { type Tier } from '../../src/core/vocabulary.ts';
 
 /*
  * The tier-floor table of ../shared/API.md, transcribed by hand (not imported) so that a change to

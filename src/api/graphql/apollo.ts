@@ -3,7 +3,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { unwrapResolverError as unwrapFieldError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import type { Config } from '../../app/config.ts';
+import type { Config } from '../../platform/config.ts';
 import { isConnectionError } from '../../db/connection-errors.ts';
 import { AppError, ErrorCode } from '../../core/errors.ts';
 import { enforceOperationCost, queryLimits, queryTooComplexIn } from './query-limits.ts';

@@ -3,53 +3,22 @@ import type { AppServices } from '../../platform/services.ts';
 import { verifyAccessToken } from '../../platform/tokens/verify-access-token.ts';
 import { SERVICE_CLIENT_ID } from '../../platform/tokens/claims.ts';
 import { loadLiveState, loadServiceLiveState } from '../../platform/tenancy/live-state.queries.ts';
-import { RequestTransaction, type TenantSetting } from '../../db/request-transaction.ts';
+import { RequestTransaction } from '../../db/request-transaction.ts';
+import { tenantOf, type OpenOptions, type RequestScope } from '../../platform/request-scope.ts';
 import { AppError, unauthenticated } from '../../core/errors.ts';
 import type { RequestRecord } from '../http/request-log.ts';
 import { decideScope, decideServiceScope, type ScopeDecision, type TenantScope, type VerifiedToken } from '../../core/decisions/decide-scope.ts';
-import { createLoaders, type Loaders } from './loaders.ts';
 
-export interface OpenOptions {
-  /** A query: the transaction is READ ONLY, so nothing a query does can write. */
-  readonly readOnly: boolean;
-}
-
-export interface RequestContext {
-  readonly app: AppServices;
-  /** Null for an anonymous request (signUp, signIn), and before `open`. */
-  readonly scope: TenantScope | null;
-  readonly tx: RequestTransaction;
-  readonly em: EntityManager;
-  /** DataLoaders of the transaction's current tenant (a fresh set whenever the tenant changes). */
-  readonly loaders: Loaders;
-  /**
-   * The client's address as a rate-limit subject (src/api/http/client-address.ts). Used for rate
-   * limits only: it never selects or widens a tenant, nor identifies anyone.
-   */
-  readonly clientAddress: string;
+/** The GraphQL context: the request scope services take, and this request's log record. */
+export interface RequestContext extends RequestScope {
   /** This request's log line and metrics in the making (src/api/http/request-log.ts): its id, its inputs to scrub. */
   readonly request: RequestRecord;
-  /**
-   * Begins the request transaction and, for a signed-in request, checks the session and membership
-   * live and fixes the TenantScope (ARCHITECTURE.md steps 2-4). Idempotent: the first call decides.
-   * Raises AppError(UNAUTHENTICATED | SESSION_REVOKED | SESSION_EXPIRED) after rolling back, or the
-   * driver's error when the database cannot be reached.
-   */
-  open(options: OpenOptions): Promise<void>;
-  /** Puts the transaction back into the request's own tenant (each root field starts from it). */
-  enterOwnTenant(): Promise<void>;
-}
-
-/** The tenant setting of a scope: its org (when the membership is live) and user; nothing when anonymous. */
-export function tenantOf(scope: TenantScope | null): TenantSetting {
-  return { orgId: scope?.orgId ?? null, userId: scope?.userId ?? null };
 }
 
 class GraphqlRequestContext implements RequestContext {
   readonly tx: RequestTransaction;
   private decided: TenantScope | null = null;
   private opening: Promise<void> | null = null;
-  private loaderSet: { epoch: number; loaders: Loaders } | null = null;
 
   constructor(
     readonly app: AppServices,
@@ -66,12 +35,6 @@ class GraphqlRequestContext implements RequestContext {
 
   get em(): EntityManager {
     return this.tx.em;
-  }
-
-  get loaders(): Loaders {
-    const epoch = this.tx.tenantEpoch;
-    if (this.loaderSet?.epoch !== epoch) this.loaderSet = { epoch, loaders: createLoaders(this.tx.em, this.tx.tenant?.orgId ?? null) };
-    return this.loaderSet.loaders;
   }
 
   open(options: OpenOptions): Promise<void> {

@@ -1,12 +1,14 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, type ASTVisitor, type DocumentNode, type GraphQLSchema, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
-import type { QueryLimits } from '../../app/config.ts';
+import type { QueryLimits } from '../../platform/config.ts';
 import { AppError, badRequestInput, ErrorCode } from '../../core/errors.ts';
 import { MAX_PAGE_SIZE } from '../../core/relay.ts';
 
 /** Which limit refused an operation (the metrics label). */
-export type QueryLimitKind = 'depth' | 'cost' | 'alias' | 'directive' | 'token';
+import type { QueryLimitKind } from '../../platform/observability/metrics.ts';
+
+export type { QueryLimitKind };
 
 /** The error every refused operation gets (before any resolver runs). */
 export class QueryTooComplex extends AppError {

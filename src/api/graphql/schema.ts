@@ -1,31 +1,30 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { auditResolvers } from '../../modules/audit/resolvers.ts';
-import { authResolvers } from '../../modules/identity/resolvers.ts';
-import { organizationResolvers } from '../../modules/organizations/resolvers.ts';
-import { projectResolvers } from '../../modules/projects/resolvers.ts';
-import { serviceAccountResolvers } from '../../modules/service-accounts/resolvers.ts';
-import { sessionResolvers } from '../../modules/sessions/resolvers.ts';
-import type { RequestContext } from './context.ts';
 import type { Resolvers } from '../../generated/resolvers-types.ts';
-import { permissionMiddleware } from '../../platform/authorization/rules.ts';
-import { isLateOpening } from '../../platform/root-fields.ts';
+import type { ModuleDefinition } from '../../platform/modules.ts';
+import type { RequestContext } from './context.ts';
 import { DateTime, JSON as JSONScalar } from './scalars.ts';
+import { assembleRules, permissionMiddleware } from './shield.ts';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../../schema', import.meta.url));
+/** The SDL that belongs to no module: scalars, the root types, PageInfo. */
+export const BASE_SDL = 'base.graphql';
 
-/** The SDL of every module, in file-name order (schema/ holds SDL only, one file per module). */
-export function loadTypeDefs(): string[] {
-  return readdirSync(SCHEMA_DIR)
-    .filter((f) => f.endsWith('.graphql'))
-    .sort()
-    .map((f) => readFileSync(`${SCHEMA_DIR}/${f}`, 'utf8'));
+/**
+ * The SDL of the installation: schema/base.graphql, then schema/<module>.graphql of each module (a
+ * module may have none). Raises Error for an SDL file no module claims (a module removed without its
+ * SDL, a typo): nothing in schema/ is left unread.
+ */
+export function loadTypeDefs(modules: readonly ModuleDefinition[]): string[] {
+  const claimed = new Set([BASE_SDL, ...modules.map((m) => `${m.name}.graphql`)]);
+  const stray = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.graphql') && !claimed.has(f));
+  if (stray.length) throw new Error(`orgbound: schema/${stray.join(', schema/')} belongs to no module of src/modules`);
+  return [...claimed].map((f) => join(SCHEMA_DIR, f)).filter((path) => existsSync(path)).map((path) => readFileSync(path, 'utf8'));
 }
-
-const moduleResolvers: Resolvers[] = [authResolvers, sessionResolvers, organizationResolvers, projectResolvers, auditResolvers, serviceAccountResolvers];
 
 export interface SchemaOptions {
   /**
@@ -45,8 +44,7 @@ type RootResolver = GraphQLFieldResolver<unknown, RequestContext, Record<string,
  * request itself, after waiting without a connection; it still starts from the request's tenant
  * when an earlier field already opened the transaction.
  */
-function startsFromOwnScope(resolve: RootResolver, readOnly: boolean): RootResolver {
-  const late = isLateOpening(resolve);
+function startsFromOwnScope(resolve: RootResolver, readOnly: boolean, late: boolean): RootResolver {
   return async (parent, args, ctx, info) => {
     if (!late) await ctx.open({ readOnly });
     await ctx.enterOwnTenant();
@@ -54,27 +52,27 @@ function startsFromOwnScope(resolve: RootResolver, readOnly: boolean): RootResol
   };
 }
 
-function wrapRootFields(resolvers: Resolvers): Resolvers {
+function wrapRootFields(resolvers: Resolvers, late: ReadonlySet<string>): Resolvers {
   const wrapped: Record<string, unknown> = { ...resolvers };
   for (const [type, readOnly] of [['Query', true], ['Mutation', false]] as const) {
     const fields = resolvers[type] as Record<string, RootResolver> | undefined;
-    if (fields) wrapped[type] = Object.fromEntries(Object.entries(fields).map(([name, fn]) => [name, startsFromOwnScope(fn, readOnly)]));
+    if (fields) wrapped[type] = Object.fromEntries(Object.entries(fields).map(([name, fn]) => [name, startsFromOwnScope(fn, readOnly, type === 'Mutation' && late.has(name))]));
   }
   return wrapped as Resolvers;
 }
 
-export function buildSchema(options: SchemaOptions = {}): GraphQLSchema {
-  const schema = makeExecutableSchema({
-    typeDefs: loadTypeDefs(),
-    resolvers: [{ DateTime, JSON: JSONScalar }, ...moduleResolvers.map(wrapRootFields)] as never,
-    inheritResolversFromInterfaces: true,
-  });
-  return options.shield === false ? schema : applyMiddleware(schema, permissionMiddleware(schema));
+/** The mutation fields that open the request themselves (ModuleDefinition.lateOpening). */
+export function lateOpeningFields(modules: readonly ModuleDefinition[]): ReadonlySet<string> {
+  return new Set(modules.flatMap((m) => m.lateOpening ?? []));
 }
 
-/** The mutation fields that open the request themselves (see isLateOpening). */
-export function lateOpeningFields(): ReadonlySet<string> {
-  const names = new Set<string>();
-  for (const r of moduleResolvers) for (const [name, fn] of Object.entries(r.Mutation ?? {})) if (isLateOpening(fn)) names.add(name);
-  return names;
+/** The executable schema of `modules`: their SDL and resolvers, and their shield rules (deny by default). */
+export function buildSchema(modules: readonly ModuleDefinition[], options: SchemaOptions = {}): GraphQLSchema {
+  const late = lateOpeningFields(modules);
+  const schema = makeExecutableSchema({
+    typeDefs: loadTypeDefs(modules),
+    resolvers: [{ DateTime, JSON: JSONScalar }, ...modules.flatMap((m) => (m.resolvers ? [wrapRootFields(m.resolvers, late)] : []))] as never,
+    inheritResolversFromInterfaces: true,
+  });
+  return options.shield === false ? schema : applyMiddleware(schema, permissionMiddleware(schema, assembleRules(modules)));
 }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Config } from '../../app/config.ts';
+import type { Config } from '../../platform/config.ts';
 import type { Metrics } from '../../platform/observability/metrics.ts';
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();

@@ -3,7 +3,7 @@ import type { AppServices } from '../../platform/services.ts';
 import { isConnectionError } from '../../db/connection-errors.ts';
 import { AppError, ErrorCode } from '../../core/errors.ts';
 import { errorSummary, type Logger } from '../../platform/observability/logger.ts';
-import { clientCredentialsGrant, OAuthError } from '../../modules/service-accounts/service-account.service.ts';
+import { clientCredentialsGrant, OAuthError } from '../../modules/service-accounts/index.ts';
 
 /**
  * POST /oauth/token: the client credentials grant (RFC 6749 section 4.4) for service accounts.

@@ -1,5 +1,4 @@
-import type { Role } from '../../modules/organizations/membership.entity.ts';
-import type { Tier } from '../../modules/organizations/organization.entity.ts';
+import { type Role, type Tier } from '../../core/vocabulary.ts';
 
 /*
  * What `npm start` seeds on a development database's first start (README "Demo data"). Every name

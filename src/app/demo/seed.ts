@@ -1,14 +1,13 @@
-import { User } from '../../modules/identity/user.entity.ts';
+import { User } from '../../modules/identity/index.ts';
 import type { Config } from '../config.ts';
-import type { Role } from '../../modules/organizations/membership.entity.ts';
-import type { Tier } from '../../modules/organizations/organization.entity.ts';
-import { totpCode } from '../../modules/mfa/totp.ts';
+import { totpCode } from '../../modules/mfa/index.ts';
 import { errorSummary, type Logger } from '../../platform/observability/logger.ts';
 import type { RunningServer } from '../server.ts';
 import { decideDemoSwitch } from './decide-demo.ts';
 import { DEMO_ORGS, DEMO_PASSWORD, DEMO_USERS, plannedMemberships, type DemoOrgPlan } from './demo-plan.ts';
 import { graphqlCaller, type CallGraphql } from './graphql-call.ts';
 import { formatDemoInstructions } from './instructions.ts';
+import { type Role, type Tier } from '../../core/vocabulary.ts';
 
 /** What was seeded: everything a person needs to sign in (README "Demo data"). */
 export interface DemoSummary {

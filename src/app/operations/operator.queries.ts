@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { SecurityEventRow } from '../../platform/security-log/security-events.queries.ts';
+import type { SecurityEventRow } from '../../modules/audit/index.ts';
 
 /*
  * Queries of the operator CLI (scripts/orgbound.ts). They run on the OWNER connection, outside any

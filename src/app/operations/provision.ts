@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { DB_CONNECT_TIMEOUT_MS, initORM } from '../../db/orm.ts';
+import { DB_CONNECT_TIMEOUT_MS } from '../../db/orm.ts';
+import { initModulesORM } from '../modules.ts';
 
 /** The API's runtime role: NOSUPERUSER, NOBYPASSRLS, so forced RLS applies to every query it runs. */
 export const APP_ROLE = 'orgbound_app';
@@ -32,7 +33,7 @@ export async function provisionDatabase(opts: { ownerUrl: string; appUrl?: strin
 }
 
 async function runMigrations(ownerUrl: string): Promise<string[]> {
-  const orm = await initORM(ownerUrl, 1);
+  const orm = await initModulesORM(ownerUrl, 1);
   try {
     const done = await orm.getMigrator().up();
     return done.map((m) => m.name);

@@ -1,4 +1,4 @@
-import type { RetiredBy } from '../../modules/sessions/refresh-token.entity.ts';
+import type { RetiredBy } from '../vocabulary.ts';
 
 /** What the database says about the presented refresh token, read under the user's lock. */
 export interface PresentedToken {
@@ -7,6 +7,27 @@ export interface PresentedToken {
   readonly retiredBy: RetiredBy | null;
   /** The successor derived from this token exists and is the family's live token. */
   readonly successorIsLive: boolean;
+}
+
+/** The presented token's successor as the database has it, and the successor a refresh would derive from it. */
+export interface SuccessorFacts {
+  readonly retiredBy: RetiredBy | null;
+  /** The token whose parent is the presented one, in its family; null when there is none. */
+  readonly successor: { readonly rotatedAt: Date | null; readonly tokenHash: string } | null;
+  /** The hash of the successor derived from the presented token (successorToken). */
+  readonly derivedSuccessorHash: string;
+}
+
+/**
+ * Whether the presented token's successor is the family's live token, so that a retry within the
+ * leeway may be answered. Pure: table-tested in test/unit/decide-refresh.test.ts. A refresh's
+ * successor is derived from the presented token (a retry hands out that very token), so it must be
+ * the derived one; a switch's is random, and only its liveness counts (the retry is refused as
+ * superseded anyway).
+ */
+export function successorIsLive(facts: SuccessorFacts): boolean {
+  if (!facts.successor || facts.successor.rotatedAt) return false;
+  return facts.retiredBy === 'switch' || facts.successor.tokenHash === facts.derivedSuccessorHash;
 }
 
 export interface FamilyState {

@@ -1,8 +1,18 @@
-import type { AccessClaims } from '../../platform/tokens/claims.ts';
 import { ErrorCode } from '../errors.ts';
-import type { Role } from '../../modules/organizations/membership.entity.ts';
-import type { Tier } from '../../modules/organizations/organization.entity.ts';
 import type { SessionPolicy } from '../policy/session-policy.ts';
+import type { Role, Tier } from '../vocabulary.ts';
+
+/** The claims of a verified access token that decide its scope (platform/tokens/claims.ts has them all). */
+export interface ScopeClaims {
+  readonly sub: string;
+  readonly sid: string;
+  readonly org_id?: string | undefined;
+  readonly auth_time: number;
+  readonly amr: readonly string[];
+  readonly scope?: string | undefined;
+  readonly client_id: string;
+  readonly act?: { readonly sub: string } | undefined;
+}
 
 /**
  * The only tenant value any layer after the context may read (ARCHITECTURE.md step 4). Built from
@@ -58,7 +68,7 @@ export interface LiveState {
 }
 
 export interface VerifiedToken {
-  readonly claims: AccessClaims;
+  readonly claims: ScopeClaims;
   /** The org of the dedicated key that signed the token; null for the global key. */
   readonly keyOwnerOrgId: string | null;
 }

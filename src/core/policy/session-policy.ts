@@ -1,4 +1,4 @@
-import type { Tier } from '../../modules/organizations/organization.entity.ts';
+import type { Tier } from '../vocabulary.ts';
 
 export interface SessionPolicy {
   readonly accessTokenTtlSeconds: number;

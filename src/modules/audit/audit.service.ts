@@ -1,6 +1,7 @@
-import { listOrganizationEvents, listUserEvents, SECURITY_EVENT_TYPES, type EventPage, type SecurityEventRow } from '../../platform/security-log/security-events.queries.ts';
+import { SECURITY_EVENT_TYPES } from '../../core/vocabulary.ts';
+import { listOrganizationEvents, listUserEvents, type EventPage, type SecurityEventRow } from './audit.queries.ts';
 import { badInput } from '../../core/errors.ts';
-import type { RequestContext } from '../../api/graphql/context.ts';
+import type { RequestScope } from '../../platform/request-scope.ts';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../core/relay.ts';
 import { requireSignedIn, requireTenant } from '../../platform/tenancy/require.ts';
 
@@ -56,14 +57,14 @@ function eventPage(first: number | null | undefined, after: string | null | unde
  * by org explicitly and by RLS `event_read`. Raises BAD_USER_INPUT (first, after, type) and FORBIDDEN
  * without an active organization.
  */
-export async function listAuditEvents(ctx: RequestContext, first: number | null | undefined, after: string | null | undefined, type: string | null | undefined): Promise<AuditEventConnection> {
+export async function listAuditEvents(ctx: RequestScope, first: number | null | undefined, after: string | null | undefined, type: string | null | undefined): Promise<AuditEventConnection> {
   const { orgId } = requireTenant(ctx.scope);
   const page = eventPage(first, after, type, 50);
   return toConnection((await listOrganizationEvents(ctx.em, orgId, page)).map(view), page.limit - 1);
 }
 
 /** The viewer's own events (without an org, or in the active org), newest first. Raises BAD_USER_INPUT. */
-export async function listViewerEvents(ctx: RequestContext, first: number | null | undefined, after: string | null | undefined, type: string | null | undefined): Promise<AuditEventConnection> {
+export async function listViewerEvents(ctx: RequestScope, first: number | null | undefined, after: string | null | undefined, type: string | null | undefined): Promise<AuditEventConnection> {
   const { userId } = requireSignedIn(ctx.scope);
   const page = eventPage(first, after, type, 20);
   return toConnection((await listUserEvents(ctx.em, userId, page)).map(view), page.limit - 1);

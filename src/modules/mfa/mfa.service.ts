@@ -1,19 +1,18 @@
 import { LockMode } from '@mikro-orm/core';
-import { DeviceSession } from '../sessions/device-session.entity.ts';
-import { User } from '../identity/user.entity.ts';
+import { decideMfaLockout, MFA_MAX_FAILURES, MFA_WINDOW_MS } from '../../core/decisions/decide-mfa-lockout.ts';
+import { markSessionMfaPassed } from '../../platform/tenancy/session-mfa.queries.ts';
+import { User } from '../identity/index.ts';
 import { open, seal } from '../../platform/crypto/envelope.ts';
 import { countRecentEvents, recordSecurityEventNow } from '../../platform/security-log/security-events.queries.ts';
 import { AppError, badInput, ErrorCode } from '../../core/errors.ts';
-import type { RequestContext } from '../../api/graphql/context.ts';
+import type { RequestScope } from '../../platform/request-scope.ts';
 import { recordAndCountEvent, recordApart, recordForOrganization } from '../../platform/security-log/record-event.ts';
-import type { Tier } from '../organizations/organization.entity.ts';
 import type { CodeCheck } from '../../core/decisions/decide-entry.ts';
 import { requireSignedIn } from '../../platform/tenancy/require.ts';
 import { acceptedStep, newTotpSecret } from './totp.ts';
+import { type Tier } from '../../core/vocabulary.ts';
 
-/** Failed codes allowed per user in MFA_WINDOW_MS before RATE_LIMITED (6-digit codes: 5 guesses in 15 min). */
-export const MFA_MAX_FAILURES = 5;
-export const MFA_WINDOW_MS = 15 * 60 * 1000;
+export { MFA_MAX_FAILURES, MFA_WINDOW_MS };
 
 const secretContext = (userId: string) => `totp:${userId}`;
 const pendingContext = (userId: string) => `totp-pending:${userId}`;
@@ -34,7 +33,7 @@ export function hasTotp(user: User): boolean {
  * apart; the user's own event stays org-less). The transaction's user must be `user`.
  */
 export async function checkCode(
-  ctx: RequestContext,
+  ctx: RequestScope,
   user: User,
   code: string,
   opts: { pending?: boolean; tier?: Tier | null; orgId?: string | null } = {},
@@ -45,7 +44,7 @@ export async function checkCode(
   const sealed = opts.pending ? user.totpPendingSealed : user.totpSecretSealed;
   if (!sealed) return 'absent';
   const now = ctx.app.now();
-  if ((await countRecentEvents(ctx.em, user.id, 'MFA_FAILED', new Date(now.getTime() - MFA_WINDOW_MS))) >= MFA_MAX_FAILURES) {
+  if (decideMfaLockout(await countRecentEvents(ctx.em, user.id, 'MFA_FAILED', new Date(now.getTime() - MFA_WINDOW_MS))).kind === 'locked') {
     ctx.app.metrics.countRateLimited('mfaPerUser');
     throw new AppError(ErrorCode.RATE_LIMITED, 'Too many MFA attempts: try again later');
   }
@@ -67,12 +66,12 @@ export async function checkCode(
 }
 
 /** An agent's action is audited with both identities (recordAndCountEvent does the same). */
-function withActor(ctx: RequestContext, detail: Record<string, unknown>): Record<string, unknown> {
+function withActor(ctx: RequestScope, detail: Record<string, unknown>): Record<string, unknown> {
   return ctx.scope?.actor ? { ...detail, actor_agent: ctx.scope.actor } : detail;
 }
 
 /** Starts (or restarts) TOTP enrollment. Raises BAD_USER_INPUT when TOTP is already enrolled. */
-export async function beginTotpEnrollment(ctx: RequestContext): Promise<{ secret: string; otpauthUri: string }> {
+export async function beginTotpEnrollment(ctx: RequestScope): Promise<{ secret: string; otpauthUri: string }> {
   const scope = requireSignedIn(ctx.scope);
   const user = await ctx.em.findOneOrFail(User, { id: scope.userId });
   if (hasTotp(user)) throw badInput('TOTP is already enrolled');
@@ -86,7 +85,7 @@ export async function beginTotpEnrollment(ctx: RequestContext): Promise<{ secret
  * Confirms enrollment with a first code: the secret becomes the user's, and this session counts as
  * having passed MFA now. Raises BAD_USER_INPUT (nothing pending, wrong code) and RATE_LIMITED.
  */
-export async function confirmTotpEnrollment(ctx: RequestContext, code: string): Promise<User> {
+export async function confirmTotpEnrollment(ctx: RequestScope, code: string): Promise<User> {
   const scope = requireSignedIn(ctx.scope);
   const user = await ctx.em.findOneOrFail(User, { id: scope.userId });
   if (hasTotp(user) || !user.totpPendingSealed) throw badInput('No TOTP enrollment in progress');
@@ -97,15 +96,8 @@ export async function confirmTotpEnrollment(ctx: RequestContext, code: string): 
   user.totpSecretSealed = seal(ctx.app.config.kek, secret, secretContext(user.id));
   user.totpPendingSealed = null;
   user.totpEnabledAt = now;
-  const session = await ctx.em.findOneOrFail(DeviceSession, { id: scope.sessionId });
-  markMfaPassed(session, now);
-  await recordAndCountEvent(ctx, { type: 'MFA_ENROLLED', userId: user.id, sessionId: session.id, orgId: null }, now, null);
+  await markSessionMfaPassed(ctx.em, scope.sessionId, now);
+  await recordAndCountEvent(ctx, { type: 'MFA_ENROLLED', userId: user.id, sessionId: scope.sessionId, orgId: null }, now, null);
   await ctx.em.flush();
   return user;
-}
-
-/** The session passed MFA at `now`: `amr` gains "otp" (RFC 8176) for the tokens it issues from now on. */
-export function markMfaPassed(session: DeviceSession, now: Date): void {
-  session.mfaAt = now;
-  if (!session.amr.includes('otp')) session.amr = [...session.amr, 'otp'];
 }

@@ -1,6 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { TenantOwned, TenantOwnedSchema } from '../../db/tenant-owned.ts';
-import type { Role } from './membership.entity.ts';
+import { type Role } from '../../core/vocabulary.ts';
 
 /** Only the SHA-256 of the invitation secret is stored; the token is shown once, to the inviter. */
 export class Invitation extends TenantOwned {

@@ -1,8 +1,8 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { TenantOwned, TenantOwnedSchema } from '../../db/tenant-owned.ts';
 
-export const ROLES = ['OWNER', 'ADMIN', 'MEMBER'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '../../core/vocabulary.ts';
+
 
 export class Membership extends TenantOwned {
   userId!: string;

@@ -1,8 +1,8 @@
 import { EntitySchema } from '@mikro-orm/core';
 import type { PolicyOverrides } from '../../core/policy/session-policy.ts';
 
-export const TIERS = ['STANDARD', 'CONFIDENTIAL', 'REGULATED'] as const;
-export type Tier = (typeof TIERS)[number];
+import type { Tier } from '../../core/vocabulary.ts';
+
 
 /**
  * The tenant root. Not `TenantOwned` (its own id is the tenant); RLS on `organizations` shows a row

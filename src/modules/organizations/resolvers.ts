@@ -1,18 +1,12 @@
 import { notFound } from '../../core/errors.ts';
-import type { Resolvers } from '../../generated/resolvers-types.ts';
 import { parseId } from '../../core/ids.ts';
 import { resolvePolicy } from '../../core/policy/session-policy.ts';
-import {
-  acceptInvitation,
-  activeOrganization,
-  createOrganization,
-  inviteMember,
-  listMembers,
-  removeMember,
-  raiseOrganizationTier,
-  rotateOrganizationSigningKey,
-  updateSessionPolicy,
-} from './organization.service.ts';
+import type { Resolvers } from '../../generated/resolvers-types.ts';
+import { identityLoaders } from '../identity/index.ts';
+import { organizationLoaders } from './loaders.ts';
+import { acceptInvitation, inviteMember, listMembers, removeMember, viewerMemberships } from './members.ts';
+import { activeOrganization, createOrganization } from './organizations.ts';
+import { raiseOrganizationTier, rotateOrganizationSigningKey, updateSessionPolicy } from './policy.ts';
 
 export const organizationResolvers: Resolvers = {
   Query: {
@@ -32,8 +26,16 @@ export const organizationResolvers: Resolvers = {
     members: (org, args, ctx) => listMembers(ctx, org, args.first),
   },
   Membership: {
-    organization: async (m, _, ctx) => (await ctx.loaders.organizationById.load(m.orgId)) ?? Promise.reject(notFound('Organization')),
-    user: async (m, _, ctx) => (await ctx.loaders.userById.load(m.userId)) ?? Promise.reject(notFound('User')),
+    organization: async (m, _, ctx) => (await organizationLoaders(ctx).organizationById.load(m.orgId)) ?? Promise.reject(notFound('Organization')),
+    user: async (m, _, ctx) => (await identityLoaders(ctx).userById.load(m.userId)) ?? Promise.reject(notFound('User')),
+  },
+  // Fields this module adds to the identity and sessions modules' types (schema/organizations.graphql).
+  Viewer: {
+    activeOrganization: (_, __, ctx) => activeOrganization(ctx),
+    memberships: (_, args, ctx) => viewerMemberships(ctx, args.first),
+  },
+  DeviceSession: {
+    boundOrganization: (session, _, ctx) => (session.boundOrgId ? organizationLoaders(ctx).organizationById.load(session.boundOrgId) : null),
   },
 };
 

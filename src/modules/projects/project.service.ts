@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { badInput, notFound } from '../../core/errors.ts';
-import type { RequestContext } from '../../api/graphql/context.ts';
+import type { RequestScope } from '../../platform/request-scope.ts';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../core/relay.ts';
 import { noteLookupMiss } from '../../platform/tenancy/cross-tenant-attempts.ts';
 import { requireTenant } from '../../platform/tenancy/require.ts';
 import { storableText } from '../../core/validation.ts';
 import { Project } from './project.entity.ts';
+import { projectLoaders } from './loaders.ts';
 import { Task } from './task.entity.ts';
 
 export type ProjectConnection = Connection<Project>;
@@ -22,13 +23,13 @@ function valid<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 }
 
 /** Projects of the active tenant, oldest first. Raises BAD_USER_INPUT for a bad `first`/`after`. */
-export async function listProjects(ctx: RequestContext, first: number | null | undefined, after: string | null | undefined): Promise<Connection<Project>> {
+export async function listProjects(ctx: RequestScope, first: number | null | undefined, after: string | null | undefined): Promise<Connection<Project>> {
   requireTenant(ctx.scope);
   const limit = pageSize(first);
   const c = after ? decodeCursor(after) : null;
   const where = c ? { $or: [{ createdAt: { $gt: c.createdAt } }, { createdAt: c.createdAt, id: { $gt: c.id } }] } : {};
   const rows = await ctx.em.find(Project, where, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: limit + 1 });
-  for (const p of rows) ctx.loaders.projectById.prime(p.id, p);
+  for (const p of rows) projectLoaders(ctx).projectById.prime(p.id, p);
   return toConnection(rows, limit);
 }
 
@@ -36,22 +37,22 @@ export async function listProjects(ctx: RequestContext, first: number | null | u
  * The project, or null when it is not in the active tenant (another tenant's id looks missing; a
  * miss is checked for a cross-tenant attempt, which is recorded without changing the answer).
  */
-export async function findProject(ctx: RequestContext, id: string): Promise<Project | null> {
+export async function findProject(ctx: RequestScope, id: string): Promise<Project | null> {
   requireTenant(ctx.scope);
-  const project = await ctx.loaders.projectById.load(id);
+  const project = await projectLoaders(ctx).projectById.load(id);
   if (!project) await noteLookupMiss(ctx, 'Project', id);
   return project;
 }
 
 /** The task, or null when it is not in the active tenant (as findProject). */
-export async function findTask(ctx: RequestContext, id: string): Promise<Task | null> {
+export async function findTask(ctx: RequestScope, id: string): Promise<Task | null> {
   requireTenant(ctx.scope);
   const task = await ctx.em.findOne(Task, { id });
   if (!task) await noteLookupMiss(ctx, 'Task', id);
   return task;
 }
 
-export async function createProject(ctx: RequestContext, name: string): Promise<Project> {
+export async function createProject(ctx: RequestScope, name: string): Promise<Project> {
   const { orgId } = requireTenant(ctx.scope);
   const project = ctx.em.create(Project, { orgId, id: randomUUID(), name: valid(projectName, name, 'name'), createdAt: ctx.app.now() });
   await ctx.em.persist(project).flush();
@@ -59,7 +60,7 @@ export async function createProject(ctx: RequestContext, name: string): Promise<
 }
 
 /** Raises NOT_FOUND when the project is not in the active tenant. */
-export async function updateProject(ctx: RequestContext, id: string, name: string): Promise<Project> {
+export async function updateProject(ctx: RequestScope, id: string, name: string): Promise<Project> {
   const project = await requireProject(ctx, id);
   project.name = valid(projectName, name, 'name');
   await ctx.em.flush();
@@ -67,14 +68,14 @@ export async function updateProject(ctx: RequestContext, id: string, name: strin
 }
 
 /** Deletes the project and its tasks. Raises NOT_FOUND when it is not in the active tenant. */
-export async function deleteProject(ctx: RequestContext, id: string): Promise<boolean> {
+export async function deleteProject(ctx: RequestScope, id: string): Promise<boolean> {
   const project = await requireProject(ctx, id);
   await ctx.em.remove(project).flush(); // tasks go by ON DELETE CASCADE on (org_id, project_id)
   return true;
 }
 
 /** Raises NOT_FOUND when the project is not in the active tenant. */
-export async function createTask(ctx: RequestContext, projectId: string, title: string): Promise<Task> {
+export async function createTask(ctx: RequestScope, projectId: string, title: string): Promise<Task> {
   const { orgId } = requireTenant(ctx.scope);
   const project = await requireProject(ctx, projectId);
   const task = ctx.em.create(Task, { orgId, id: randomUUID(), projectId: project.id, title: valid(taskTitle, title, 'title'), done: false, createdAt: ctx.app.now() });
@@ -83,7 +84,7 @@ export async function createTask(ctx: RequestContext, projectId: string, title: 
 }
 
 /** Raises NOT_FOUND when the task is not in the active tenant. */
-export async function updateTask(ctx: RequestContext, id: string, patch: { title?: string | null; done?: boolean | null }): Promise<Task> {
+export async function updateTask(ctx: RequestScope, id: string, patch: { title?: string | null; done?: boolean | null }): Promise<Task> {
   const task = await requireTask(ctx, id);
   if (patch.title !== undefined && patch.title !== null) task.title = valid(taskTitle, patch.title, 'title');
   if (patch.done !== undefined && patch.done !== null) task.done = patch.done;
@@ -91,16 +92,16 @@ export async function updateTask(ctx: RequestContext, id: string, patch: { title
   return task;
 }
 
-export async function deleteTask(ctx: RequestContext, id: string): Promise<boolean> {
+export async function deleteTask(ctx: RequestScope, id: string): Promise<boolean> {
   const task = await requireTask(ctx, id);
   await ctx.em.remove(task).flush();
   return true;
 }
 
-async function requireProject(ctx: RequestContext, id: string): Promise<Project> {
+async function requireProject(ctx: RequestScope, id: string): Promise<Project> {
   return (await findProject(ctx, id)) ?? Promise.reject(notFound('Project'));
 }
 
-async function requireTask(ctx: RequestContext, id: string): Promise<Task> {
+async function requireTask(ctx: RequestScope, id: string): Promise<Task> {
   return (await findTask(ctx, id)) ?? Promise.reject(notFound('Task'));
 }

@@ -2,6 +2,7 @@ import { notFound } from '../../core/errors.ts';
 import type { Resolvers } from '../../generated/resolvers-types.ts';
 import { parseId } from '../../core/ids.ts';
 import { pageSize } from '../../core/relay.ts';
+import { projectLoaders } from './loaders.ts';
 import * as projects from './project.service.ts';
 
 export const projectResolvers: Resolvers = {
@@ -19,9 +20,9 @@ export const projectResolvers: Resolvers = {
     deleteTask: (_, args, ctx) => projects.deleteTask(ctx, parseId(args.id)),
   },
   Project: {
-    tasks: (project, args, ctx) => ctx.loaders.tasksOfProject(pageSize(args.first, 100)).load(project.id),
+    tasks: (project, args, ctx) => projectLoaders(ctx).tasksOfProject(pageSize(args.first, 100)).load(project.id),
   },
   Task: {
-    project: async (task, _, ctx) => (await ctx.loaders.projectById.load(task.projectId)) ?? Promise.reject(notFound('Project')),
+    project: async (task, _, ctx) => (await projectLoaders(ctx).projectById.load(task.projectId)) ?? Promise.reject(notFound('Project')),
   },
 };

@@ -1,6 +1,7 @@
-import type { Resolvers } from '../../generated/resolvers-types.ts';
 import { parseId } from '../../core/ids.ts';
-import * as accounts from './service-account.service.ts';
+import type { Resolvers } from '../../generated/resolvers-types.ts';
+import * as accounts from './accounts.ts';
+import { delegateToAgent } from './delegation.ts';
 
 export const serviceAccountResolvers: Resolvers = {
   Query: {
@@ -10,7 +11,7 @@ export const serviceAccountResolvers: Resolvers = {
     createServiceAccount: (_, args, ctx) => accounts.createServiceAccount(ctx, args.name, args.scopes),
     rotateServiceAccountSecret: (_, args, ctx) => accounts.rotateServiceAccountSecret(ctx, parseId(args.id)),
     revokeServiceAccount: (_, args, ctx) => accounts.revokeServiceAccount(ctx, parseId(args.id)),
-    delegateToAgent: (_, args, ctx) => accounts.delegateToAgent(ctx, args.agentName, args.scopes, args.ttlSeconds),
+    delegateToAgent: (_, args, ctx) => delegateToAgent(ctx, args.agentName, args.scopes, args.ttlSeconds),
   },
   ServiceAccount: {
     clientId: (account) => accounts.clientIdOf(account),

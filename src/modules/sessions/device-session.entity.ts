@@ -1,7 +1,9 @@
 import { EntitySchema } from '@mikro-orm/core';
 import type { SessionPolicy } from '../../core/policy/session-policy.ts';
+export { sessionEnd } from '../../core/policy/session-ends.ts';
 
-export type RevokeReason = 'SIGN_OUT' | 'REVOKED' | 'REVOKED_ALL' | 'REVOKED_BY_ADMIN' | 'REVOKED_BY_OPERATOR' | 'REFRESH_TOKEN_REUSED' | 'MEMBER_REMOVED';
+import type { RevokeReason } from '../../core/vocabulary.ts';
+
 
 /** One device's sign-in: the refresh-token family and the `sid` of its access tokens. */
 export class DeviceSession {
@@ -54,8 +56,3 @@ export const DeviceSessionSchema = new EntitySchema<DeviceSession>({
     mfaAt: { type: 'Date', fieldName: 'mfa_at', nullable: true },
   },
 });
-
-/** The end of a session as the client sees it: the earlier of the idle and the absolute end. */
-export function sessionEnd(session: Pick<DeviceSession, 'expiresAt' | 'idleExpiresAt'>): Date {
-  return session.idleExpiresAt < session.expiresAt ? session.idleExpiresAt : session.expiresAt;
-}

@@ -1,6 +1,7 @@
 import { EntitySchema } from '@mikro-orm/core';
 
-export type RetiredBy = 'refresh' | 'switch';
+import type { RetiredBy } from '../../core/vocabulary.ts';
+
 
 /**
  * A member of a device session's refresh family. Only the SHA-256 of the opaque token is kept.

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { DeviceSession, type RevokeReason } from './device-session.entity.ts';
+import { DeviceSession } from './device-session.entity.ts';
+import { type RevokeReason } from '../../core/vocabulary.ts';
 
 /**
  * Revokes the live device sessions matching `where` in one statement; returns how many. Here in

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { open, seal } from '../crypto/envelope.ts';
 import { notifyKeysChanged } from './key-notifications.queries.ts';
 import { advisoryXactLock } from '../../db/locks.ts';
+import type { ActiveKey } from '../../core/decisions/decide-signing-key.ts';
 import { SigningKey } from './signing-key.entity.ts';
 
 export const SIGNING_ALG = 'ES256';
@@ -146,15 +147,12 @@ export function loadSigningKeys(em: EntityManager): Promise<SigningKey[]> {
 }
 
 /**
- * The kid that signs for `orgId` now: the org's own unretired key when it has one, else the global
- * key. Read from the database at every issuance (in the caller's transaction).
+ * The unretired keys that could sign for `orgId`: the global key and the org's own, read from the
+ * database at every issuance (in the caller's transaction). decideSigningKey picks one.
  */
-export async function activeSigningKeyId(em: EntityManager, orgId: string | null): Promise<{ kid: string; ownerOrgId: string | null }> {
+export async function activeSigningKeys(em: EntityManager, orgId: string | null): Promise<ActiveKey[]> {
   const rows = await em.find(SigningKey, { retiredAt: null, $or: [{ ownerOrgId: null }, ...(orgId ? [{ ownerOrgId: orgId }] : [])] }, { fields: ['id', 'ownerOrgId'] });
-  const own = orgId ? rows.find((r) => r.ownerOrgId === orgId) : undefined;
-  const chosen = own ?? rows.find((r) => !r.ownerOrgId);
-  if (!chosen) throw new Error('orgbound: no active global signing key');
-  return { kid: chosen.id, ownerOrgId: chosen.ownerOrgId ?? null };
+  return rows.map((r) => ({ kid: r.id, ownerOrgId: r.ownerOrgId ?? null }));
 }
 
 const lockName = (ownerOrgId: string | null) => `orgbound:signing-key:${ownerOrgId ?? 'global'}`;

@@ -1,9 +1,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { SecurityEvent, SecurityEventType } from '../security-log/security-events.queries.ts';
+import type { SecurityEventType } from '../../core/vocabulary.ts';
+import type { PoolStats } from '../../db/pool-stats.ts';
+import type { SecurityEvent } from '../security-log/security-events.queries.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import type { RateLimitRule } from '../../core/decisions/decide-rate-limit.ts';
-import type { QueryLimitKind } from '../../api/graphql/query-limits.ts';
-import type { Tier } from '../../modules/organizations/organization.entity.ts';
+import { type Tier } from '../../core/vocabulary.ts';
 
 /*
  * Prometheus metrics of one API server (README "Operating orgbound"). Every label value comes from a
@@ -14,6 +15,8 @@ import type { Tier } from '../../modules/organizations/organization.entity.ts';
 
 /** The sensitivity tier an outcome belongs to; `none` when there is no org (or none was read). */
 export type TierLabel = Tier | 'none';
+/** Which operation limit refused an operation (src/api/graphql/query-limits.ts). */
+export type QueryLimitKind = 'depth' | 'cost' | 'alias' | 'directive' | 'token';
 export type RefreshOutcome = 'rotated' | 'retried' | 'reuse_detected' | 'expired' | 'revoked' | 'superseded' | 'invalid';
 /** The rate limits of src/limits plus the per-user limit on wrong TOTP codes (src/mfa). */
 export type RateLimitLabel = RateLimitRule | 'mfaPerUser';
@@ -21,12 +24,7 @@ export type RateLimitLabel = RateLimitRule | 'mfaPerUser';
 export const CROSS_TENANT_OBJECTS = ['Organization', 'Project', 'Task', 'Membership', 'Invitation', 'DeviceSession', 'User', 'ServiceAccount'] as const;
 export type CrossTenantObject = (typeof CROSS_TENANT_OBJECTS)[number];
 
-export interface PoolStats {
-  readonly used: number;
-  readonly free: number;
-  readonly pending: number;
-  readonly max: number;
-}
+export type { PoolStats } from '../../db/pool-stats.ts';
 export type PoolName = 'orm' | 'rate_limit';
 
 const RATE_LIMIT_LABELS: readonly RateLimitLabel[] = ['signInPerEmail', 'signInPerAddress', 'mfaPerAddress', 'mfaPerUser', 'refreshPerSession', 'refreshPerAddress', 'tokenPerClient'];

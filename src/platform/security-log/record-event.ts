@@ -1,7 +1,7 @@
 import { recordSecurityEvent, recordSecurityEventApart, type SecurityEvent } from './security-events.queries.ts';
-import type { RequestContext } from '../../api/graphql/context.ts';
-import type { Tier } from '../../modules/organizations/organization.entity.ts';
+import type { RequestScope } from '../request-scope.ts';
 import type { RefreshOutcome } from '../observability/metrics.ts';
+import { type Tier } from '../../core/vocabulary.ts';
 
 /**
  * Records a security event in the request transaction (src/platform/security-log/security-events.queries.ts) and counts it in
@@ -11,7 +11,7 @@ import type { RefreshOutcome } from '../observability/metrics.ts';
  * recordApart instead. `tier` is that of the org the event is about (the one signed into, switched
  * to, or acted in), null when there is none.
  */
-export async function recordAndCountEvent(ctx: RequestContext, event: SecurityEvent, at: Date, tier: Tier | null): Promise<void> {
+export async function recordAndCountEvent(ctx: RequestScope, event: SecurityEvent, at: Date, tier: Tier | null): Promise<void> {
   // An agent's action is audited with both identities: the user (user_id, session_id) and the agent.
   if (ctx.scope?.actor) event = { ...event, detail: { ...event.detail, actor_agent: ctx.scope.actor } };
   await recordSecurityEvent(ctx.em, event, at);
@@ -26,7 +26,7 @@ export async function recordAndCountEvent(ctx: RequestContext, event: SecurityEv
  * it is written (`counted: false` for an org's copy of an event counted already). `event.orgId`
  * becomes that transaction's tenant (RLS `event_insert`).
  */
-export function recordApart(ctx: RequestContext, event: SecurityEvent, at: Date, tier: Tier | null, opts: { readonly counted?: boolean } = {}): void {
+export function recordApart(ctx: RequestScope, event: SecurityEvent, at: Date, tier: Tier | null, opts: { readonly counted?: boolean } = {}): void {
   if (ctx.scope?.actor) event = { ...event, detail: { ...event.detail, actor_agent: ctx.scope.actor } };
   const { orm, metrics } = ctx.app;
   const written = event;
@@ -41,7 +41,7 @@ export function recordApart(ctx: RequestContext, event: SecurityEvent, at: Date,
  * revoked a session which had entered it), so the org's admins see it in auditEvents. Not counted
  * again in the metrics: the user-level event is. `event.orgId` must be the transaction's tenant.
  */
-export async function recordForOrganization(ctx: RequestContext, event: SecurityEvent & { readonly orgId: string }, at: Date): Promise<void> {
+export async function recordForOrganization(ctx: RequestScope, event: SecurityEvent & { readonly orgId: string }, at: Date): Promise<void> {
   await recordSecurityEvent(ctx.em, event, at);
 }
 
@@ -50,7 +50,7 @@ export async function recordForOrganization(ctx: RequestContext, event: Security
  * it commits (a failed commit issued nothing); a refusal counts at once (its transaction rolls back,
  * but the refusal happened).
  */
-export function countRefreshOutcome(ctx: RequestContext, outcome: Exclude<RefreshOutcome, 'reuse_detected'>, tier: Tier | null): void {
+export function countRefreshOutcome(ctx: RequestScope, outcome: Exclude<RefreshOutcome, 'reuse_detected'>, tier: Tier | null): void {
   const metrics = ctx.app.metrics;
   if (outcome === 'rotated' || outcome === 'retried') ctx.tx.afterCommit(() => metrics.countRefresh(outcome, tier));
   else metrics.countRefresh(outcome, tier);

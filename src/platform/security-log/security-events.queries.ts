@@ -3,57 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { runApart } from '../../db/request-transaction.ts';
 import type { SidePool } from '../../db/side-pool.ts';
 
-/** Every type of security event, in the order the API documents them (schema/audit.graphql). */
-export const SECURITY_EVENT_TYPES = [
-  'SIGN_IN_SUCCEEDED',
-  'SIGN_IN_FAILED',
-  'REFRESH_TOKEN_REUSED',
-  'SESSION_SIGNED_OUT',
-  'SESSION_REVOKED',
-  'SESSIONS_REVOKED_ALL',
-  'MEMBER_SESSIONS_REVOKED',
-  'MEMBER_INVITED',
-  'MEMBER_JOINED',
-  'MEMBER_REMOVED',
-  'ORGANIZATION_SWITCHED',
-  'MFA_ENROLLED',
-  'MFA_PASSED',
-  'MFA_FAILED',
-  'SESSION_POLICY_UPDATED',
-  'ORGANIZATION_TIER_RAISED',
-  'SIGNING_KEY_ROTATED',
-  'CROSS_TENANT_ACCESS_DENIED',
-  'SERVICE_ACCOUNT_CREATED',
-  'SERVICE_ACCOUNT_SECRET_ROTATED',
-  'SERVICE_ACCOUNT_REVOKED',
-  'SERVICE_TOKEN_ISSUED',
-  'AGENT_DELEGATED',
-] as const;
-
-export type SecurityEventType =
-  | 'SIGN_IN_SUCCEEDED'
-  | 'SIGN_IN_FAILED'
-  | 'REFRESH_TOKEN_REUSED'
-  | 'SESSION_SIGNED_OUT'
-  | 'SESSION_REVOKED'
-  | 'SESSIONS_REVOKED_ALL'
-  | 'MEMBER_SESSIONS_REVOKED'
-  | 'MEMBER_REMOVED'
-  | 'ORGANIZATION_SWITCHED'
-  | 'MFA_ENROLLED'
-  | 'MFA_PASSED'
-  | 'MFA_FAILED'
-  | 'SESSION_POLICY_UPDATED'
-  | 'ORGANIZATION_TIER_RAISED'
-  | 'SIGNING_KEY_ROTATED'
-  | 'MEMBER_INVITED'
-  | 'MEMBER_JOINED'
-  | 'CROSS_TENANT_ACCESS_DENIED'
-  | 'SERVICE_ACCOUNT_CREATED'
-  | 'SERVICE_ACCOUNT_SECRET_ROTATED'
-  | 'SERVICE_ACCOUNT_REVOKED'
-  | 'SERVICE_TOKEN_ISSUED'
-  | 'AGENT_DELEGATED';
+import type { SecurityEventType } from '../../core/vocabulary.ts';
 
 export interface SecurityEvent {
   readonly type: SecurityEventType;
@@ -118,64 +68,4 @@ export async function countRecentEvents(em: EntityManager, userId: string, type:
  */
 export async function recordSecurityEventApart(orm: MikroORM, event: SecurityEvent, at: Date): Promise<void> {
   await runApart(orm, { orgId: event.orgId, userId: event.userId }, (tx) => recordSecurityEvent(tx.em, event, at));
-}
-
-export interface SecurityEventRow {
-  readonly id: string;
-  readonly at: Date;
-  readonly type: string;
-  readonly userId: string | null;
-  readonly sessionId: string | null;
-  readonly orgId: string | null;
-  readonly detail: Record<string, unknown>;
-}
-
-export interface EventPage {
-  readonly limit: number;
-  /** Keyset position: rows strictly older than (at, id), newest first. */
-  readonly before?: { readonly at: Date; readonly id: string } | null;
-  readonly type?: string | null;
-}
-
-const EVENT_COLUMNS = `id, at, type, user_id as "userId", session_id as "sessionId", org_id as "orgId", detail`;
-
-function pageClauses(page: EventPage): { sql: string; params: unknown[] } {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  if (page.type) {
-    parts.push(`and type = ?`);
-    params.push(page.type);
-  }
-  if (page.before) {
-    parts.push(`and (at, id) < (?, ?::uuid)`);
-    params.push(page.before.at, page.before.id);
-  }
-  return { sql: parts.join(' '), params };
-}
-
-/**
- * The events of `orgId`, newest first (auditEvents). The explicit `org_id = ?` and RLS `event_read`
- * (the active org's events) both restrict the rows; reads use security_events_org_idx (org_id, at).
- * Raw SQL in src/db: the table has no entity (append-only, see recordSecurityEvent).
- */
-export async function listOrganizationEvents(em: EntityManager, orgId: string, page: EventPage): Promise<SecurityEventRow[]> {
-  const where = pageClauses(page);
-  return em.execute<SecurityEventRow[]>(`select ${EVENT_COLUMNS} from security_events where org_id = ? ${where.sql} order by at desc, id desc limit ?`, [
-    orgId,
-    ...where.params,
-    page.limit,
-  ]);
-}
-
-/**
- * The user's own events, newest first (viewer.securityEvents): those RLS `event_read` shows this
- * transaction, i.e. the user's events without an org and those in the active org.
- */
-export async function listUserEvents(em: EntityManager, userId: string, page: EventPage): Promise<SecurityEventRow[]> {
-  const where = pageClauses(page);
-  return em.execute<SecurityEventRow[]>(`select ${EVENT_COLUMNS} from security_events where user_id = ? ${where.sql} order by at desc, id desc limit ?`, [
-    userId,
-    ...where.params,
-    page.limit,
-  ]);
 }

@@ -1,6 +1,6 @@
 import { ownerInAnotherTenant, type CheckedObject } from './cross-tenant.queries.ts';
 import { recordSecurityEventApart, type SecurityEvent } from '../security-log/security-events.queries.ts';
-import type { RequestContext } from '../../api/graphql/context.ts';
+import type { RequestScope } from '../request-scope.ts';
 
 /**
  * Called when a lookup by id in the active tenant found nothing. When the id belongs to another
@@ -13,7 +13,7 @@ import type { RequestContext } from '../../api/graphql/context.ts';
  *
  * Raises nothing but what the existence check itself raises (a database failure).
  */
-export async function noteLookupMiss(ctx: RequestContext, object: CheckedObject, id: string): Promise<void> {
+export async function noteLookupMiss(ctx: RequestScope, object: CheckedObject, id: string): Promise<void> {
   const scope = ctx.scope;
   if (!scope?.orgId) return;
   const owner = await ownerInAnotherTenant(ctx.em, object, id);

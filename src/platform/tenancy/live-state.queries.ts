@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Role } from '../../modules/organizations/membership.entity.ts';
-import type { Tier } from '../../modules/organizations/organization.entity.ts';
 import type { LiveState, ServiceLiveState } from '../../core/decisions/decide-scope.ts';
 import { resolvePolicy, type PolicyOverrides } from '../../core/policy/session-policy.ts';
+import { type Role, type Tier } from '../../core/vocabulary.ts';
 
 interface Row {
   user_id: string;

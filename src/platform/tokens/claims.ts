@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { ROLES } from '../../modules/organizations/membership.entity.ts';
-import { TIERS } from '../../modules/organizations/organization.entity.ts';
+import { ROLES, TIERS } from '../../core/vocabulary.ts';
 
 /** JOSE `typ` of access tokens (RFC 9068 section 2.1): other JWTs cannot pass as access tokens. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';

@@ -1,9 +1,8 @@
 import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
-import type { Role } from '../../modules/organizations/membership.entity.ts';
-import type { Tier } from '../../modules/organizations/organization.entity.ts';
 import type { ActiveSigningKey } from '../keys/key-ring.ts';
 import { ACCESS_TOKEN_TYP } from './claims.ts';
+import { type Role, type Tier } from '../../core/vocabulary.ts';
 
 export interface AccessTokenRequest {
   readonly userId: string;
