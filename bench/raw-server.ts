@@ -301,7 +301,7 @@ async function openRequest(app: RawApp, authorization: string | undefined): Prom
     const service = SERVICE_CLIENT_ID.exec(claims.client_id);
     const decision = service
       ? claimedOrg === service[1] && claims.sid === service[2]
-        ? decideServiceScope(verified, service[1]!, await loadServiceLiveState(tx.em, claims.sid, service[1]!))
+        ? decideServiceScope(verified, { orgId: service[1]!, accountId: service[2]! }, await loadServiceLiveState(tx.em, service[2]!, service[1]!))
         : ({ kind: 'deny', code: ErrorCode.UNAUTHENTICATED, message: 'Invalid access token' } as const)
       : decideScope(verified, await loadLiveState(tx.em, claims.sid, claimedOrg), new Date());
     if (decision.kind === 'deny') throw new AppError(decision.code, decision.message);

@@ -36,6 +36,8 @@ export class AppError extends GraphQLError {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Why, for the log and the tests only (a token refusal's TokenRefusal): never in the response. */
+    readonly reason?: string,
   ) {
     const status = HTTP_STATUS[code];
     super(message, { extensions: { code, ...(status ? { http: { status } } : {}) } });

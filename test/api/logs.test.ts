@@ -151,6 +151,25 @@ describe('request log lines', () => {
     assert.deepEqual(internal.errors, ['INTERNAL_SERVER_ERROR']);
   });
 
+  test('a refused token logs why (refusal), while the client hears the one answer', async () => {
+    const forged = await call(`{ viewer { user { id } } }`, {}, 'not.a.token');
+    assert.equal(forged.r.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
+    assert.equal(JSON.stringify(forged.r).includes('malformed'), false);
+    assert.equal(requestLine(forged.id).refusal, 'malformed');
+
+    const REVOKE = `mutation($s: ID!) { revokeSession(id: $s) }`;
+    const email = `refusal-${randomUUID()}@example.test`;
+    const password = `pw ${randomBytes(9).toString('base64url')}`;
+    ok((await call(SIGN_UP, { e: email, p: password })).r);
+    const signedIn = ok((await call(SIGN_IN, { e: email, p: password })).r).signIn;
+    ok((await call(REVOKE, { s: signedIn.session.id }, signedIn.accessToken)).r);
+    const revoked = await call(`{ viewer { user { id } } }`, {}, signedIn.accessToken);
+    assert.equal(revoked.r.errors?.[0]?.extensions?.code, 'SESSION_REVOKED');
+    assert.equal(requestLine(revoked.id).refusal, 'session_revoked');
+    // A request that was not refused carries no refusal field.
+    assert.equal('refusal' in requestLine(ids.invite!), false);
+  });
+
   test('the unexpected error is logged once, with the id of its request', () => {
     const errors = logs.lines().filter((l) => l.msg === 'unexpected error in a GraphQL operation');
     assert.equal(errors.length, 1, JSON.stringify(errors));

@@ -9,6 +9,7 @@ const NOW_S = Math.floor(NOW.getTime() / 1000);
 const ACCOUNT = '66666666-6666-4666-8666-666666666666';
 const ORG = '44444444-4444-4444-8444-444444444444';
 const OTHER_ORG = '55555555-5555-4555-8555-555555555555';
+const CLIENT = { orgId: ORG, accountId: ACCOUNT };
 
 const claims = (overrides: Partial<AccessClaims> = {}): AccessClaims => ({
   iss: 'https://issuer.test',
@@ -36,7 +37,7 @@ const token = (c: AccessClaims, keyOwnerOrgId: string | null = null): VerifiedTo
 
 describe('decideServiceScope', () => {
   test('a live account: its org, no role, bound, its scopes', () => {
-    const d = decideServiceScope(token(claims()), ORG, live());
+    const d = decideServiceScope(token(claims()), CLIENT, live());
     assert.equal(d.kind, 'scope');
     if (d.kind !== 'scope') return;
     assert.equal(d.scope.orgId, ORG);
@@ -46,19 +47,19 @@ describe('decideServiceScope', () => {
     assert.deepEqual(d.scope.scopes, ['projects:read', 'projects:write']);
   });
   test('scopes are narrowed to what the account holds now', () => {
-    const d = decideServiceScope(token(claims({ scope: 'projects:read audit:read' })), ORG, live());
+    const d = decideServiceScope(token(claims({ scope: 'projects:read audit:read' })), CLIENT, live());
     assert.ok(d.kind === 'scope' && d.scope.scopes?.join() === 'projects:read');
   });
   test('refusals', () => {
     const cases: [string, ReturnType<typeof decideServiceScope>, string][] = [
-      ['revoked', decideServiceScope(token(claims()), ORG, live({ account: { revokedAt: NOW, scopes: [] } })), 'SESSION_REVOKED'],
-      ['unknown account', decideServiceScope(token(claims()), ORG, live({ account: null })), 'UNAUTHENTICATED'],
-      ['another org', decideServiceScope(token(claims({ org_id: OTHER_ORG })), ORG, live()), 'UNAUTHENTICATED'],
-      ['no org', decideServiceScope(token(claims({ org_id: undefined })), ORG, live()), 'UNAUTHENTICATED'],
-      ['sid is not the account', decideServiceScope(token(claims({ sid: OTHER_ORG })), ORG, live()), 'UNAUTHENTICATED'],
-      ['an act claim', decideServiceScope(token(claims({ act: { sub: 'agent:x' } })), ORG, live()), 'UNAUTHENTICATED'],
-      ['global key for an org with its own', decideServiceScope(token(claims()), ORG, live({ orgHasDedicatedKey: true })), 'UNAUTHENTICATED'],
-      ["another org's key", decideServiceScope(token(claims(), OTHER_ORG), ORG, live()), 'UNAUTHENTICATED'],
+      ['revoked', decideServiceScope(token(claims()), CLIENT, live({ account: { revokedAt: NOW, scopes: [] } })), 'SESSION_REVOKED'],
+      ['unknown account', decideServiceScope(token(claims()), CLIENT, live({ account: null })), 'UNAUTHENTICATED'],
+      ['another org', decideServiceScope(token(claims({ org_id: OTHER_ORG })), CLIENT, live()), 'UNAUTHENTICATED'],
+      ['no org', decideServiceScope(token(claims({ org_id: undefined })), CLIENT, live()), 'UNAUTHENTICATED'],
+      ['sid is not the account', decideServiceScope(token(claims({ sid: OTHER_ORG })), CLIENT, live()), 'UNAUTHENTICATED'],
+      ['an act claim', decideServiceScope(token(claims({ act: { sub: 'agent:x' } })), CLIENT, live()), 'UNAUTHENTICATED'],
+      ['global key for an org with its own', decideServiceScope(token(claims()), CLIENT, live({ orgHasDedicatedKey: true })), 'UNAUTHENTICATED'],
+      ["another org's key", decideServiceScope(token(claims(), OTHER_ORG), CLIENT, live()), 'UNAUTHENTICATED'],
     ];
     for (const [what, d, code] of cases) assert.ok(d.kind === 'deny' && d.code === code, `${what}: ${JSON.stringify(d)}`);
   });

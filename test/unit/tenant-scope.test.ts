@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AccessClaims } from '../../src/platform/tokens/claims.ts';
 import { resolvePolicy, type SessionPolicy } from '../../src/core/policy/session-policy.ts';
+import type { TokenRefusal } from '../../src/core/decisions/token-refusals.ts';
 import { decideScope, type LiveState, type ScopeDecision, type VerifiedToken } from '../../src/core/decisions/decide-scope.ts';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -61,7 +62,7 @@ interface Case {
   readonly keyOwnerOrgId?: string | null;
   readonly live: LiveState;
   readonly expect:
-    | { readonly kind: 'deny'; readonly code: string }
+    | { readonly kind: 'deny'; readonly code: string; readonly reason: TokenRefusal }
     | {
         readonly kind: 'scope';
         readonly orgId: string | null;
@@ -79,30 +80,30 @@ interface Case {
 const MFA_AT = new Date(NOW.getTime() - 600_000);
 
 const cases: Case[] = [
-  { name: 'no session row for sid', claims: claims(), live: live({ session: null, membership: MEMBERSHIP }), expect: { kind: 'deny', code: 'UNAUTHENTICATED' } },
+  { name: 'no session row for sid', claims: claims(), live: live({ session: null, membership: MEMBERSHIP }), expect: { kind: 'deny', code: 'UNAUTHENTICATED', reason: 'session_missing' } },
   {
     name: 'session belongs to another user',
     claims: claims(),
     live: live({ session: liveSession({ userId: OTHER_USER }), membership: MEMBERSHIP }),
-    expect: { kind: 'deny', code: 'UNAUTHENTICATED' },
+    expect: { kind: 'deny', code: 'UNAUTHENTICATED', reason: 'session_of_other_user' },
   },
   {
     name: 'revoked session',
     claims: claims(),
     live: live({ session: liveSession({ revokedAt: new Date(NOW.getTime() - 1000) }), membership: MEMBERSHIP }),
-    expect: { kind: 'deny', code: 'SESSION_REVOKED' },
+    expect: { kind: 'deny', code: 'SESSION_REVOKED', reason: 'session_revoked' },
   },
   {
     name: 'session expired before now',
     claims: claims(),
     live: live({ session: liveSession({ expiresAt: new Date(NOW.getTime() - 1) }), membership: MEMBERSHIP }),
-    expect: { kind: 'deny', code: 'SESSION_EXPIRED' },
+    expect: { kind: 'deny', code: 'SESSION_EXPIRED', reason: 'session_expired' },
   },
   {
     name: 'session expiring exactly now',
     claims: claims(),
     live: live({ session: liveSession({ expiresAt: new Date(NOW.getTime()) }), membership: MEMBERSHIP }),
-    expect: { kind: 'deny', code: 'SESSION_EXPIRED' },
+    expect: { kind: 'deny', code: 'SESSION_EXPIRED', reason: 'session_expired' },
   },
   {
     name: 'session expiring 1 ms after now is still live',
@@ -114,19 +115,19 @@ const cases: Case[] = [
     name: 'idle end passed (no refresh for the idle timeout), absolute end ahead',
     claims: claims(),
     live: live({ session: liveSession({ idleExpiresAt: new Date(NOW.getTime() - 1) }), membership: MEMBERSHIP }),
-    expect: { kind: 'deny', code: 'SESSION_EXPIRED' },
+    expect: { kind: 'deny', code: 'SESSION_EXPIRED', reason: 'session_expired' },
   },
   {
     name: 'idle end exactly now',
     claims: claims(),
     live: live({ session: liveSession({ idleExpiresAt: new Date(NOW.getTime()) }), membership: MEMBERSHIP }),
-    expect: { kind: 'deny', code: 'SESSION_EXPIRED' },
+    expect: { kind: 'deny', code: 'SESSION_EXPIRED', reason: 'session_expired' },
   },
   {
     name: 'revoked wins over expired',
     claims: claims(),
     live: live({ session: liveSession({ revokedAt: new Date(NOW.getTime() - 5), expiresAt: new Date(NOW.getTime() - 1) }), membership: MEMBERSHIP }),
-    expect: { kind: 'deny', code: 'SESSION_REVOKED' },
+    expect: { kind: 'deny', code: 'SESSION_REVOKED', reason: 'session_revoked' },
   },
   {
     name: 'bound session, token for its own org',
@@ -138,13 +139,13 @@ const cases: Case[] = [
     name: 'bound session, token for another org',
     claims: claims({ org_id: OTHER_ORG }),
     live: live({ session: liveSession({ boundOrgId: ORG }), membership: MEMBERSHIP }),
-    expect: { kind: 'deny', code: 'UNAUTHENTICATED' },
+    expect: { kind: 'deny', code: 'UNAUTHENTICATED', reason: 'bound_to_other_org' },
   },
   {
     name: 'bound session, token without org_id',
     claims: withoutOrg(),
     live: live({ session: liveSession({ boundOrgId: ORG }), membership: null }),
-    expect: { kind: 'deny', code: 'UNAUTHENTICATED' },
+    expect: { kind: 'deny', code: 'UNAUTHENTICATED', reason: 'bound_to_other_org' },
   },
   {
     name: 'org_id with a live membership',
@@ -208,14 +209,14 @@ const cases: Case[] = [
     name: 'absolute end passed although the idle end is ahead',
     claims: claims(),
     live: live({ session: liveSession({ expiresAt: new Date(NOW.getTime() - 1), idleExpiresAt: new Date(NOW.getTime() + 1_800_000) }) }),
-    expect: { kind: 'deny', code: 'SESSION_EXPIRED' },
+    expect: { kind: 'deny', code: 'SESSION_EXPIRED', reason: 'session_expired' },
   },
   {
     name: 'idle end passed on a bound session with a dedicated key: still expired',
     claims: claims(),
     keyOwnerOrgId: ORG,
     live: live({ session: liveSession({ boundOrgId: ORG, idleExpiresAt: new Date(NOW.getTime() - 1000) }), orgHasDedicatedKey: true }),
-    expect: { kind: 'deny', code: 'SESSION_EXPIRED' },
+    expect: { kind: 'deny', code: 'SESSION_EXPIRED', reason: 'session_expired' },
   },
   {
     name: 'the scope carries the live policy, bound org and MFA time',
@@ -242,7 +243,7 @@ const cases: Case[] = [
     claims: claims(),
     keyOwnerOrgId: null,
     live: live({ orgHasDedicatedKey: true }),
-    expect: { kind: 'deny', code: 'UNAUTHENTICATED' },
+    expect: { kind: 'deny', code: 'UNAUTHENTICATED', reason: 'org_needs_its_dedicated_key' },
   },
   {
     name: 'the org own dedicated key',
@@ -263,28 +264,28 @@ const cases: Case[] = [
     claims: claims(),
     keyOwnerOrgId: OTHER_ORG,
     live: live({ orgHasDedicatedKey: true }),
-    expect: { kind: 'deny', code: 'UNAUTHENTICATED' },
+    expect: { kind: 'deny', code: 'UNAUTHENTICATED', reason: 'key_of_other_org' },
   },
   {
     name: 'another org dedicated key, claimed org has no dedicated key',
     claims: claims(),
     keyOwnerOrgId: OTHER_ORG,
     live: live({ orgHasDedicatedKey: false }),
-    expect: { kind: 'deny', code: 'UNAUTHENTICATED' },
+    expect: { kind: 'deny', code: 'UNAUTHENTICATED', reason: 'key_of_other_org' },
   },
   {
     name: 'another org dedicated key, even with a live REGULATED membership of the claimed org',
     claims: claims(),
     keyOwnerOrgId: OTHER_ORG,
     live: live({ membership: { role: 'OWNER', tier: 'REGULATED', policy: REGULATED_POLICY }, orgHasDedicatedKey: true }),
-    expect: { kind: 'deny', code: 'UNAUTHENTICATED' },
+    expect: { kind: 'deny', code: 'UNAUTHENTICATED', reason: 'key_of_other_org' },
   },
   {
     name: 'a dedicated key signing a token without org_id',
     claims: withoutOrg(),
     keyOwnerOrgId: ORG,
     live: live({ membership: null, orgHasDedicatedKey: false }),
-    expect: { kind: 'deny', code: 'UNAUTHENTICATED' },
+    expect: { kind: 'deny', code: 'UNAUTHENTICATED', reason: 'key_of_other_org' },
   },
   {
     name: 'global key, token without org_id (no org to have a dedicated key)',
@@ -305,7 +306,7 @@ const cases: Case[] = [
     claims: claims(),
     keyOwnerOrgId: ORG,
     live: live({ session: liveSession({ boundOrgId: OTHER_ORG }), orgHasDedicatedKey: true }),
-    expect: { kind: 'deny', code: 'UNAUTHENTICATED' },
+    expect: { kind: 'deny', code: 'UNAUTHENTICATED', reason: 'bound_to_other_org' },
   },
 ];
 
@@ -318,6 +319,7 @@ describe('decideScope', () => {
       if (c.expect.kind === 'deny') {
         assert.ok(decision.kind === 'deny');
         assert.equal(decision.code, c.expect.code);
+        assert.equal(decision.reason, c.expect.reason);
         return;
       }
       assert.ok(decision.kind === 'scope');

@@ -9,6 +9,7 @@ import { signAccessToken } from '../../src/platform/tokens/sign-access-token.ts'
 import { verifyAccessToken } from '../../src/platform/tokens/verify-access-token.ts';
 import { seal } from '../../src/platform/crypto/envelope.ts';
 import { AppError } from '../../src/core/errors.ts';
+import type { TokenRefusal } from '../../src/core/decisions/token-refusals.ts';
 import { sameSignatureOtherText } from '../support/tokens.ts';
 
 /* The RFC 8725 (JWT BCP) and RFC 9068 (JWT access tokens) attack table, on a frozen clock. */
@@ -118,11 +119,15 @@ function hmacWith(secret: string | Buffer): string {
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
-async function assertRefused(token: string): Promise<void> {
+/** Refused with the one answer every refusal gives; `reason` (for the log) says which check refused it. */
+async function assertRefused(token: string, reason: TokenRefusal): Promise<void> {
   await assert.rejects(verifyAccessToken(token, ring, OPTS), (err: unknown) => {
     assert.ok(err instanceof AppError, `expected AppError, got ${String(err)}`);
     assert.equal((err as AppError).code, 'UNAUTHENTICATED');
     assert.equal((err as AppError).extensions.code, 'UNAUTHENTICATED');
+    assert.equal((err as AppError).reason, reason);
+    assert.ok(['Invalid access token', 'Access token expired'].includes((err as AppError).message), 'the client hears one of two messages, not the reason');
+    assert.equal(JSON.stringify((err as AppError).extensions).includes(reason), false);
     return true;
   });
 }
@@ -177,54 +182,54 @@ describe('verifyAccessToken accepts', () => {
 });
 
 describe('verifyAccessToken refuses with UNAUTHENTICATED', () => {
-  const cases: [string, () => Promise<string> | string][] = [
-    ['alg none, unsigned', () => `${b64(header({ alg: 'none' }))}.${b64(payload())}.`],
-    ['alg nOnE, unsigned', () => `${b64(header({ alg: 'nOnE' }))}.${b64(payload())}.`],
-    ['HS256 keyed with the public JWK', () => hmacWith(JSON.stringify(active.publicJwk))],
-    ['HS256 keyed with the public key PEM', () => hmacWith(createPublicKey({ key: active.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string)],
-    ['HS256 keyed with the public key DER', () => hmacWith(createPublicKey({ key: active.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'der' }))],
-    ['unknown kid', () => forge(header({ kid: randomUUID() }), payload())],
-    ['missing kid', () => forge({ alg: 'ES256', typ: 'at+jwt' }, payload())],
-    ['numeric kid', () => forge(header({ kid: 1 }), payload())],
-    ['kid with path traversal', () => forge(header({ kid: '../../../../dev/null' }), payload())],
-    ['kid with SQL text', () => forge(header({ kid: `' OR '1'='1' --` }), payload())],
-    ['kid longer than 64 characters', () => forge(header({ kid: active.row.id + 'x'.repeat(64) }), payload())],
-    ['header jku', () => forge(header({ jku: 'https://evil.test/jwks.json' }), payload())],
-    ['header x5u', () => forge(header({ x5u: 'https://evil.test/cert.pem' }), payload())],
-    ['header jwk', () => forge(header({ jwk: outsider.publicJwk }), payload())],
-    ['header jwk naming the attacker key it is signed with', () => forge(header({ jwk: outsider.publicJwk }), payload(), outsider.privateKey)],
-    ['header x5c', () => forge(header({ x5c: ['MIIBszCCAVmgAwIBAgIUE'] }), payload())],
-    ['typ JWT (an ID token or other JWT)', () => forge(header({ typ: 'JWT' }), payload())],
-    ['missing typ', () => forge({ alg: 'ES256', kid: active.row.id }, payload())],
-    ['wrong iss', () => forge(header(), payload({ iss: 'https://evil.test' }))],
-    ['wrong aud', () => forge(header(), payload({ aud: 'another-api' }))],
-    ['expired', () => forge(header(), payload({ iat: NOW_S - 360, exp: NOW_S - 60 }))],
-    ['nbf in the future', () => forge(header(), payload({ nbf: NOW_S + 60 }))],
-    ['iat in the future', () => forge(header(), payload({ iat: NOW_S + 60, exp: NOW_S + 360 }))],
-    ['iat older than 15 min + tolerance although exp is later', () => forge(header(), payload({ iat: NOW_S - 15 * 60 - 30, exp: NOW_S + 300 }))],
-    ['missing sid', () => forge(header(), without('sid'))],
-    ['missing auth_time', () => forge(header(), without('auth_time'))],
-    ['missing sub', () => forge(header(), without('sub'))],
-    ['missing jti', () => forge(header(), without('jti'))],
-    ['missing exp', () => forge(header(), without('exp'))],
-    ['missing iat', () => forge(header(), without('iat'))],
-    ['non-uuid sub', () => forge(header(), payload({ sub: 'admin' }))],
-    ['non-uuid org_id', () => forge(header(), payload({ org_id: `' OR 1=1 --` }))],
-    ['signed by a key pair outside the ring reusing the ring kid', () => forge(header(), payload(), outsider.privateKey)],
-    ['signed by a retired key past verifyUntil', () => forge(header({ kid: retiredDead.row.id }), payload(), retiredDead.privateKey)],
-    ['longer than 4096 characters', () => forge(header(), payload({ pad: 'x'.repeat(2600) }))],
-    ['empty string', () => ''],
-    ['two segments', () => 'a.b'],
-    ['four segments', () => 'a.b.c.d'],
-    ['non-base64 segments', () => '!!!.@@@.###'],
-    ['header that is not JSON', () => `${b64('not json')}.${b64(payload())}.AAAA`],
+  const cases: [string, () => Promise<string> | string, TokenRefusal][] = [
+    ['alg none, unsigned', () => `${b64(header({ alg: 'none' }))}.${b64(payload())}.`, 'malformed'],
+    ['alg nOnE, unsigned', () => `${b64(header({ alg: 'nOnE' }))}.${b64(payload())}.`, 'malformed'],
+    ['HS256 keyed with the public JWK', () => hmacWith(JSON.stringify(active.publicJwk)), 'algorithm'],
+    ['HS256 keyed with the public key PEM', () => hmacWith(createPublicKey({ key: active.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string), 'algorithm'],
+    ['HS256 keyed with the public key DER', () => hmacWith(createPublicKey({ key: active.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'der' })), 'algorithm'],
+    ['unknown kid', () => forge(header({ kid: randomUUID() }), payload()), 'unknown_key'],
+    ['missing kid', () => forge({ alg: 'ES256', typ: 'at+jwt' }, payload()), 'forbidden_header'],
+    ['numeric kid', () => forge(header({ kid: 1 }), payload()), 'forbidden_header'],
+    ['kid with path traversal', () => forge(header({ kid: '../../../../dev/null' }), payload()), 'unknown_key'],
+    ['kid with SQL text', () => forge(header({ kid: `' OR '1'='1' --` }), payload()), 'unknown_key'],
+    ['kid longer than 64 characters', () => forge(header({ kid: active.row.id + 'x'.repeat(64) }), payload()), 'forbidden_header'],
+    ['header jku', () => forge(header({ jku: 'https://evil.test/jwks.json' }), payload()), 'forbidden_header'],
+    ['header x5u', () => forge(header({ x5u: 'https://evil.test/cert.pem' }), payload()), 'forbidden_header'],
+    ['header jwk', () => forge(header({ jwk: outsider.publicJwk }), payload()), 'forbidden_header'],
+    ['header jwk naming the attacker key it is signed with', () => forge(header({ jwk: outsider.publicJwk }), payload(), outsider.privateKey), 'forbidden_header'],
+    ['header x5c', () => forge(header({ x5c: ['MIIBszCCAVmgAwIBAgIUE'] }), payload()), 'forbidden_header'],
+    ['typ JWT (an ID token or other JWT)', () => forge(header({ typ: 'JWT' }), payload()), 'claims'],
+    ['missing typ', () => forge({ alg: 'ES256', kid: active.row.id }, payload()), 'claims'],
+    ['wrong iss', () => forge(header(), payload({ iss: 'https://evil.test' })), 'claims'],
+    ['wrong aud', () => forge(header(), payload({ aud: 'another-api' })), 'claims'],
+    ['expired', () => forge(header(), payload({ iat: NOW_S - 360, exp: NOW_S - 60 })), 'expired'],
+    ['nbf in the future', () => forge(header(), payload({ nbf: NOW_S + 60 })), 'claims'],
+    ['iat in the future', () => forge(header(), payload({ iat: NOW_S + 60, exp: NOW_S + 360 })), 'claims'],
+    ['iat older than 15 min + tolerance although exp is later', () => forge(header(), payload({ iat: NOW_S - 15 * 60 - 30, exp: NOW_S + 300 })), 'expired'],
+    ['missing sid', () => forge(header(), without('sid')), 'claims'],
+    ['missing auth_time', () => forge(header(), without('auth_time')), 'claims'],
+    ['missing sub', () => forge(header(), without('sub')), 'claims'],
+    ['missing jti', () => forge(header(), without('jti')), 'claims'],
+    ['missing exp', () => forge(header(), without('exp')), 'claims'],
+    ['missing iat', () => forge(header(), without('iat')), 'claims'],
+    ['non-uuid sub', () => forge(header(), payload({ sub: 'admin' })), 'claims'],
+    ['non-uuid org_id', () => forge(header(), payload({ org_id: `' OR 1=1 --` })), 'claims'],
+    ['signed by a key pair outside the ring reusing the ring kid', () => forge(header(), payload(), outsider.privateKey), 'signature'],
+    ['signed by a retired key past verifyUntil', () => forge(header({ kid: retiredDead.row.id }), payload(), retiredDead.privateKey), 'unknown_key'],
+    ['longer than 4096 characters', () => forge(header(), payload({ pad: 'x'.repeat(2600) })), 'malformed'],
+    ['empty string', () => '', 'malformed'],
+    ['two segments', () => 'a.b', 'malformed'],
+    ['four segments', () => 'a.b.c.d', 'malformed'],
+    ['non-base64 segments', () => '!!!.@@@.###', 'malformed'],
+    ['header that is not JSON', () => `${b64('not json')}.${b64(payload())}.AAAA`, 'malformed'],
     // The same signature bytes written another way (RFC 7515 section 2, RFC 4648 section 3.5): one token, one string.
-    ['a valid token with = padding after the signature', async () => `${await forge(header(), payload())}==`],
-    ['a valid token whose last character has non-zero unused bits', async () => sameSignatureOtherText(await forge(header(), payload()))],
+    ['a valid token with = padding after the signature', async () => `${await forge(header(), payload())}==`, 'malformed'],
+    ['a valid token whose last character has non-zero unused bits', async () => sameSignatureOtherText(await forge(header(), payload())), 'malformed'],
   ];
-  for (const [name, make] of cases) {
+  for (const [name, make, reason] of cases) {
     test(name, async () => {
-      await assertRefused(await make());
+      await assertRefused(await make(), reason);
     });
   }
 
@@ -233,13 +238,13 @@ describe('verifyAccessToken refuses with UNAUTHENTICATED', () => {
     await verifyAccessToken(token, ring, OPTS); // the untampered token is good
     const [h, p, s] = token.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
-    await assertRefused(`${h}.${b64({ ...claims, org_id: OTHER_ORG })}.${s}`);
+    await assertRefused(`${h}.${b64({ ...claims, org_id: OTHER_ORG })}.${s}`, 'signature');
   });
 
   test('signature stripped (empty third segment)', async () => {
     const [h, p] = (await forge(header(), payload())).split('.') as [string, string];
-    await assertRefused(`${h}.${p}.`);
-    await assertRefused(`${h}.${p}`);
+    await assertRefused(`${h}.${p}.`, 'malformed');
+    await assertRefused(`${h}.${p}`, 'malformed');
   });
 
   test('the oversized case is only just over the limit (size, not content, is what differs)', async () => {
@@ -275,11 +280,11 @@ describe('dedicated (per-org) signing keys', () => {
   });
 
   test("the org key refuses another org's token (valid signature)", async () => {
-    await assertRefused(await forge(header({ kid: orgKey.row.id }), payload({ org_id: OTHER_ORG }), orgKey.privateKey));
+    await assertRefused(await forge(header({ kid: orgKey.row.id }), payload({ org_id: OTHER_ORG }), orgKey.privateKey), 'dedicated_key_of_other_org');
   });
 
   test('the org key refuses a token without org_id (valid signature)', async () => {
-    await assertRefused(await forge(header({ kid: orgKey.row.id }), without('org_id', 'tier', 'role'), orgKey.privateKey));
+    await assertRefused(await forge(header({ kid: orgKey.row.id }), without('org_id', 'tier', 'role'), orgKey.privateKey), 'dedicated_key_of_other_org');
   });
 
   test("signAccessToken with the org key for another org's token is refused on verification", async () => {
@@ -293,7 +298,7 @@ describe('dedicated (per-org) signing keys', () => {
       ttlSeconds: 120,
       now: NOW,
     });
-    await assertRefused(token);
+    await assertRefused(token, 'dedicated_key_of_other_org');
   });
 
   test('the global key verifies tokens for any org and without org_id (decideScope checks the org)', async () => {
@@ -320,7 +325,7 @@ describe('retired keys verify only tokens issued before they retired (+5 s toler
       test(`${which} key, token ${name}: ${accepted ? 'accepted' : 'refused'}`, async () => {
         const key = which === 'global' ? retiredLive : retiredOrgKey;
         const token = await forge(header({ kid: key.row.id }), payload({ iat, exp: iat + 300 }), key.privateKey);
-        if (!accepted) return assertRefused(token);
+        if (!accepted) return assertRefused(token, 'signed_after_key_retired');
         const { claims, keyOwnerOrgId } = await verifyAccessToken(token, ring, OPTS);
         assert.equal(claims.iat, iat);
         assert.equal(keyOwnerOrgId, which === 'global' ? null : ORG);
@@ -329,7 +334,7 @@ describe('retired keys verify only tokens issued before they retired (+5 s toler
   }
 
   test('the retired org key still refuses another org token issued before retirement', async () => {
-    await assertRefused(await forge(header({ kid: retiredOrgKey.row.id }), payload({ org_id: OTHER_ORG, iat: RETIRED_S - 30, exp: RETIRED_S + 270 }), retiredOrgKey.privateKey));
+    await assertRefused(await forge(header({ kid: retiredOrgKey.row.id }), payload({ org_id: OTHER_ORG, iat: RETIRED_S - 30, exp: RETIRED_S + 270 }), retiredOrgKey.privateKey), 'dedicated_key_of_other_org');
   });
 });
 

@@ -48,11 +48,15 @@ class GraphqlRequestContext implements RequestContext {
   private async begin(options: OpenOptions): Promise<void> {
     const verified = this.verified;
     const claimedOrg = verified?.claims.org_id ?? null;
+    // tenant: the verified token's claim, checked live at once below (decideScope; enterOwnTenant leaves it when the membership is gone).
     await this.tx.begin({ orgId: claimedOrg, userId: verified?.claims.sub ?? null }, { readOnly: options.readOnly });
     if (!verified) return;
     try {
       const decision = await this.decide(verified, claimedOrg);
-      if (decision.kind === 'deny') throw new AppError(decision.code, decision.message);
+      if (decision.kind === 'deny') {
+        this.request.refusal = decision.reason;
+        throw new AppError(decision.code, decision.message, decision.reason);
+      }
       this.decided = decision.scope;
       // Membership gone: serve without a tenant, so RLS and the ORM filter both fail closed.
       await this.enterOwnTenant();
@@ -70,8 +74,8 @@ class GraphqlRequestContext implements RequestContext {
     // A service account's token (client_id `sa.<org>.<id>`): its account row is checked live instead of a device session.
     const service = SERVICE_CLIENT_ID.exec(claims.client_id);
     if (!service) return decideScope(verified, await loadLiveState(this.tx.em, claims.sid, claimedOrg), this.app.now());
-    if (claimedOrg !== service[1] || claims.sid !== service[2]) return { kind: 'deny', code: 'UNAUTHENTICATED', message: 'Invalid access token' };
-    return decideServiceScope(verified, service[1]!, await loadServiceLiveState(this.tx.em, claims.sid, claimedOrg));
+    const client = { orgId: service[1]!, accountId: service[2]! };
+    return decideServiceScope(verified, client, await loadServiceLiveState(this.tx.em, client.accountId, client.orgId));
   }
 }
 

@@ -64,7 +64,10 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
             record.noteFailure([ErrorCode.SERVICE_UNAVAILABLE]);
             throw serviceUnavailable();
           }
-          if (err instanceof AppError) record.noteFailure([err.code]);
+          if (err instanceof AppError) {
+            record.noteFailure([err.code]);
+            record.refusal = err.reason ?? null;
+          }
           else {
             record.noteFailure(['INTERNAL_SERVER_ERROR']);
             logger.error({ request_id: record.id, err: errorSummary(err, record.inputs) }, 'request context failed');

@@ -38,6 +38,8 @@ export class RequestRecord {
   /** Every string the request sent (Authorization, variables, literals): scrubbed from any error it causes. */
   readonly inputs = new Set<string>();
   scope: TenantScope | null = null;
+  /** Why the request's token was refused (TokenRefusal), when it was: for this log line, never the client. */
+  refusal: string | null = null;
   /** A bounded label: a root field of the schema, `multiple`, or `none` (no operation resolved). */
   operation = 'none';
   /** The client's name for the operation, when it is a GraphQL name and no input of the request. */
@@ -97,6 +99,7 @@ export function requestLogLine(record: RequestRecord, status: number, finished: 
     ...(scope?.tier ? { tier: scope.tier } : {}),
     outcome: !finished ? 'aborted' : codes.length === 0 ? 'ok' : 'error',
     ...(codes.length > 0 ? { errors: codes } : {}),
+    ...(record.refusal ? { refusal: record.refusal } : {}),
     status,
     duration_ms: Math.round(durationMs * 10) / 10,
   };

@@ -1,6 +1,7 @@
 import { ErrorCode } from '../errors.ts';
 import type { SessionPolicy } from '../policy/session-policy.ts';
 import type { Role, Tier } from '../vocabulary.ts';
+import type { TokenRefusal } from './token-refusals.ts';
 
 /** The claims of a verified access token that decide its scope (platform/tokens/claims.ts has them all). */
 export interface ScopeClaims {
@@ -43,6 +44,12 @@ export interface TenantScope {
 
 export type Principal = 'user' | 'agent' | 'service';
 
+/** A service account's client id, `sa.<org id>.<account id>`, parsed. */
+export interface ServiceClient {
+  readonly orgId: string;
+  readonly accountId: string;
+}
+
 /** What the database says about a service token's account right now (loadServiceLiveState). */
 export interface ServiceLiveState {
   readonly account: { readonly revokedAt: Date | null; readonly scopes: readonly string[] } | null;
@@ -75,7 +82,13 @@ export interface VerifiedToken {
 
 export type ScopeDecision =
   | { readonly kind: 'scope'; readonly scope: TenantScope }
-  | { readonly kind: 'deny'; readonly code: typeof ErrorCode.UNAUTHENTICATED | typeof ErrorCode.SESSION_REVOKED | typeof ErrorCode.SESSION_EXPIRED; readonly message: string };
+  | {
+      readonly kind: 'deny';
+      readonly code: typeof ErrorCode.UNAUTHENTICATED | typeof ErrorCode.SESSION_REVOKED | typeof ErrorCode.SESSION_EXPIRED;
+      readonly message: string;
+      /** Why, for the log and the tests: the client hears `code` and `message` only. */
+      readonly reason: TokenRefusal;
+    };
 
 /**
  * Decides the request's tenant scope. Pure: table-tested in test/unit/tenant-scope.test.ts.
@@ -91,13 +104,14 @@ export type ScopeDecision =
 export function decideScope(token: VerifiedToken, live: LiveState, now: Date): ScopeDecision {
   const { claims } = token;
   const session = live.session;
-  if (!session || session.userId !== claims.sub) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
-  if (session.revokedAt) return deny(ErrorCode.SESSION_REVOKED, 'Session revoked');
-  if (Math.min(session.expiresAt.getTime(), session.idleExpiresAt.getTime()) <= now.getTime()) return deny(ErrorCode.SESSION_EXPIRED, 'Session expired');
+  if (!session) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token', 'session_missing');
+  if (session.userId !== claims.sub) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token', 'session_of_other_user');
+  if (session.revokedAt) return deny(ErrorCode.SESSION_REVOKED, 'Session revoked', 'session_revoked');
+  if (Math.min(session.expiresAt.getTime(), session.idleExpiresAt.getTime()) <= now.getTime()) return deny(ErrorCode.SESSION_EXPIRED, 'Session expired', 'session_expired');
   const orgId = claims.org_id ?? null;
-  if (session.boundOrgId && orgId !== session.boundOrgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
-  if (token.keyOwnerOrgId !== null && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
-  if (orgId !== null && live.orgHasDedicatedKey && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
+  if (session.boundOrgId && orgId !== session.boundOrgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token', 'bound_to_other_org');
+  if (token.keyOwnerOrgId !== null && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token', 'key_of_other_org');
+  if (orgId !== null && live.orgHasDedicatedKey && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token', 'org_needs_its_dedicated_key');
   // An org under session-per-org (isolatedSession) is served only to a session bound to it, even if
   // it turned isolation on after this session entered it.
   const isolatedElsewhere = live.membership?.policy.isolatedSession === true && session.boundOrgId !== orgId;
@@ -135,15 +149,18 @@ export function splitScope(scope: string | undefined): string[] {
  * - dedicated signing keys bind as for people;
  * - the effective scopes are the token's, narrowed to what the account holds now.
  */
-export function decideServiceScope(token: VerifiedToken, serviceOrgId: string, live: ServiceLiveState): ScopeDecision {
+export function decideServiceScope(token: VerifiedToken, client: ServiceClient, live: ServiceLiveState): ScopeDecision {
   const { claims } = token;
   const orgId = claims.org_id ?? null;
-  if (orgId === null || orgId !== serviceOrgId || claims.sid !== claims.sub || claims.act) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
-  if (!live.account) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
-  if (live.account.revokedAt) return deny(ErrorCode.SESSION_REVOKED, 'Service account revoked');
-  if (token.keyOwnerOrgId !== null && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
-  if (live.orgHasDedicatedKey && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
-  if (!live.org) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
+  // The token is bound to the client id it was issued to: its org and its account, and no one acts through it.
+  if (orgId === null || orgId !== client.orgId || claims.sid !== client.accountId || claims.sid !== claims.sub || claims.act) {
+    return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token', 'service_client_mismatch');
+  }
+  if (!live.account) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token', 'service_account_missing');
+  if (live.account.revokedAt) return deny(ErrorCode.SESSION_REVOKED, 'Service account revoked', 'service_account_revoked');
+  if (token.keyOwnerOrgId !== null && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token', 'key_of_other_org');
+  if (live.orgHasDedicatedKey && token.keyOwnerOrgId !== orgId) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token', 'org_needs_its_dedicated_key');
+  if (!live.org) return deny(ErrorCode.UNAUTHENTICATED, 'Invalid access token', 'service_org_missing');
   const held = new Set(live.account.scopes);
   return {
     kind: 'scope',
@@ -165,6 +182,6 @@ export function decideServiceScope(token: VerifiedToken, serviceOrgId: string, l
   };
 }
 
-function deny(code: Extract<ScopeDecision, { kind: 'deny' }>['code'], message: string): ScopeDecision {
-  return { kind: 'deny', code, message };
+function deny(code: Extract<ScopeDecision, { kind: 'deny' }>['code'], message: string, reason: TokenRefusal): ScopeDecision {
+  return { kind: 'deny', code, message, reason };
 }

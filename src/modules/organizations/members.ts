@@ -83,7 +83,7 @@ export async function acceptInvitation(ctx: RequestScope, token: string): Promis
   if (!orgId) throw notFound('Invitation');
   const user = await findUser(ctx, scope.userId);
   const now = ctx.app.now();
-  // The secret token names the org; its hash is looked up in that tenant only, and nothing is done unless it is found.
+  // tenant: the org the secret token names; its hash is looked up in that tenant only, and nothing is done unless it is found.
   return withTenant(ctx.tx, { orgId, userId: scope.userId }, tenantOf(scope), async () => {
     const invitation = await ctx.em.findOne(Invitation, { tokenHash: hashToken(token) });
     if (decideInvitation(invitation && { expiresAt: invitation.expiresAt, acceptedAt: invitation.acceptedAt ?? null, email: invitation.email }, user.email, now).kind !== 'accept' || !invitation) {

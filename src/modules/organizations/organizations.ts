@@ -30,7 +30,7 @@ export async function createOrganization(ctx: RequestScope, name: string, tier: 
   if (!parsedName.success) throw badInput('Invalid name');
   const now = ctx.app.now();
   const org = { id: randomUUID(), name: parsedName.data, tier, policyOverrides: {}, createdAt: now };
-  // The new org is the tenant its rows are written in: the creator is entering it as its first OWNER.
+  // tenant: the new org, whose rows are written in it; the creator enters it as its first OWNER.
   await withTenant(ctx.tx, { orgId: org.id, userId: scope.userId }, tenantOf(scope), async () => {
     await ctx.em.persist(ctx.em.create(Organization, org)).flush(); // the membership's FK needs the org first
     ctx.em.persist(ctx.em.create(Membership, { orgId: org.id, userId: scope.userId, role: 'OWNER', createdAt: now }));

@@ -57,7 +57,7 @@ export async function clientCredentialsGrant(app: AppServices, clientId: string,
   const tx = new RequestTransaction(app.orm);
   let ok = false;
   try {
-    // The client id names the tenant; nothing is done in it unless the secret matches.
+    // tenant: the org the client id names; nothing is done in it unless the secret matches.
     await tx.begin({ orgId, userId: null });
     const em = tx.em;
     const account = await em.findOne(ServiceAccount, { orgId, id: accountId });

@@ -28,6 +28,7 @@ export interface AuthPayload {
 export async function enterMembership(ctx: RequestScope, orgId: string, userId: string): Promise<Entered | null> {
   await ctx.tx.enterTenant({ orgId: null, userId });
   const entered = await findOwnMembership(ctx.em, orgId, userId);
+  // tenant: the user's live membership of it, just read.
   if (entered) await ctx.tx.enterTenant({ orgId, userId });
   return entered;
 }

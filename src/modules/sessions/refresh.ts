@@ -125,6 +125,7 @@ function revokeForReuseApart(ctx: RequestScope, session: DeviceSession, now: Dat
       const userEvent = { type: 'REFRESH_TOKEN_REUSED' as const, userId, sessionId: session.id, orgId: null, detail: { sessionsRevoked: revoked, enteredOrgIds } };
       await recordSecurityEvent(tx.em, userEvent, now);
       for (const orgId of enteredOrgIds) {
+        // tenant: an org this session had entered (its own entered_org_ids), for that org's copy of the event.
         await tx.enterTenant({ orgId, userId });
         await recordSecurityEvent(tx.em, { type: 'REFRESH_TOKEN_REUSED', userId, sessionId: session.id, orgId, detail: { allSessionsOfUserRevoked: true } }, now);
       }

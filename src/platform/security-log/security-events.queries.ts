@@ -67,5 +67,6 @@ export async function countRecentEvents(em: EntityManager, userId: string, type:
  * transaction has ended (RequestTransaction.afterFinish), so a request never holds two connections.
  */
 export async function recordSecurityEventApart(orm: MikroORM, event: SecurityEvent, at: Date): Promise<void> {
+  // tenant: the org the event belongs to (RLS event_insert), decided by the caller that records it.
   await runApart(orm, { orgId: event.orgId, userId: event.userId }, (tx) => recordSecurityEvent(tx.em, event, at));
 }

@@ -1,5 +1,6 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWTHeaderParameters } from 'jose';
 import { AppError, ErrorCode } from '../../core/errors.ts';
+import type { TokenRefusal } from '../../core/decisions/token-refusals.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { ACCESS_TOKEN_TYP, accessClaimsSchema, type AccessClaims } from './claims.ts';
 
@@ -33,7 +34,7 @@ export interface VerifiedAccessToken {
 }
 
 export async function verifyAccessToken(token: string, keys: KeyRing, opts: VerifyOptions): Promise<VerifiedAccessToken> {
-  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH || !isCanonicalCompactJws(token)) throw invalid();
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH || !isCanonicalCompactJws(token)) throw invalid('malformed');
   const cache = cacheOf(keys);
   const seen = cache.get(token);
   if (seen && seen.issuer === opts.issuer && seen.audience === opts.audience) return recheck(seen, token, keys, cache, opts.now ?? new Date());
@@ -41,11 +42,11 @@ export async function verifyAccessToken(token: string, keys: KeyRing, opts: Veri
   try {
     header = decodeProtectedHeader(token) as JWTHeaderParameters;
   } catch {
-    throw invalid();
+    throw invalid('malformed');
   }
-  if (typeof header.kid !== 'string' || header.kid.length > 64 || FORBIDDEN_HEADERS.some((h) => h in header)) throw invalid();
+  if (typeof header.kid !== 'string' || header.kid.length > 64 || FORBIDDEN_HEADERS.some((h) => h in header)) throw invalid('forbidden_header');
   const key = await keys.find(header.kid);
-  if (!key) throw invalid();
+  if (!key) throw invalid('unknown_key');
   try {
     const { payload } = await jwtVerify(token, key.key, {
       algorithms: [key.alg],
@@ -58,15 +59,17 @@ export async function verifyAccessToken(token: string, keys: KeyRing, opts: Veri
       ...(opts.now ? { currentDate: opts.now } : {}),
     });
     const claims = accessClaimsSchema.safeParse(payload);
-    if (!claims.success) throw invalid();
-    if (key.ownerOrgId !== null && claims.data.org_id !== key.ownerOrgId) throw invalid();
-    if (key.retiredAt && claims.data.iat * 1000 > key.retiredAt.getTime() + CLOCK_TOLERANCE_SECONDS * 1000) throw invalid();
+    if (!claims.success) throw invalid('claims');
+    if (key.ownerOrgId !== null && claims.data.org_id !== key.ownerOrgId) throw invalid('dedicated_key_of_other_org');
+    if (key.retiredAt && claims.data.iat * 1000 > key.retiredAt.getTime() + CLOCK_TOLERANCE_SECONDS * 1000) throw invalid('signed_after_key_retired');
     const verified = { claims: claims.data, keyOwnerOrgId: key.ownerOrgId };
     remember(cache, token, { ...verified, kid: key.kid, issuer: opts.issuer, audience: opts.audience });
     return verified;
   } catch (err) {
-    if (err instanceof errors.JWTExpired) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Access token expired');
-    throw invalid(); // any other failure (malformed JSON, bad encoding) also fails closed
+    if (err instanceof AppError) throw err;
+    if (err instanceof errors.JWTExpired) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Access token expired', 'expired');
+    // A bad signature, a wrong iss/aud/typ, a token too old: one answer. Any other failure (malformed JSON, bad encoding) also fails closed.
+    throw invalid(err instanceof errors.JWSSignatureVerificationFailed ? 'signature' : err instanceof errors.JOSEAlgNotAllowed ? 'algorithm' : 'claims');
   }
 }
 
@@ -122,12 +125,12 @@ async function recheck(seen: CachedVerification, token: string, keys: KeyRing, c
   const times = checkTokenTimes(seen.claims, now);
   if (times === 'expired') {
     cache.delete(token);
-    throw new AppError(ErrorCode.UNAUTHENTICATED, 'Access token expired');
+    throw new AppError(ErrorCode.UNAUTHENTICATED, 'Access token expired', 'expired');
   }
-  if (times === 'invalid') throw invalid();
+  if (times === 'invalid') throw invalid('issued_in_future');
   const key = await keys.find(seen.kid); // gone past its verify-until: undefined
-  if (!key) throw invalid();
-  if (key.retiredAt && seen.claims.iat * 1000 > key.retiredAt.getTime() + CLOCK_TOLERANCE_SECONDS * 1000) throw invalid();
+  if (!key) throw invalid('unknown_key');
+  if (key.retiredAt && seen.claims.iat * 1000 > key.retiredAt.getTime() + CLOCK_TOLERANCE_SECONDS * 1000) throw invalid('signed_after_key_retired');
   return { claims: seen.claims, keyOwnerOrgId: seen.keyOwnerOrgId };
 }
 
@@ -144,6 +147,7 @@ export function checkTokenTimes(claims: { iat: number; exp: number }, now: Date)
   return 'ok';
 }
 
-function invalid(): AppError {
-  return new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid access token');
+/** One answer for every refusal; the reason is for the log and the tests (TokenRefusal). */
+function invalid(reason: TokenRefusal): AppError {
+  return new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid access token', reason);
 }
