@@ -5,7 +5,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { initModulesORM } from '../../src/app/modules.ts';
+import { discoverModules, initModulesORM } from '../../src/app/modules.ts';
 import { APP_ROLE } from '../../src/app/operations/provision.ts';
 import { isTenantOwned } from '../../src/db/tenant-owned.ts';
 import { createTestDatabase, type TestDatabase } from '../support/harness.ts';
@@ -86,13 +86,25 @@ const INDEX_EXEMPT: Record<string, string> = {
   // cannot be in the key; reads go through security_events_org_idx (org_id, at) and RLS event_read.
   security_events_pkey: 'org_id is nullable: events without an org',
   security_events_user_idx: "a user's own events across orgs (viewer); RLS event_read limits the rows",
-  // cross_tenant_owner (cross-tenant attempt detection) looks an id up under any other org; the
-  // function is SECURITY DEFINER, returns the owner org to the server only, and the API role cannot
-  // read these rows itself. Every table of cross_tenant_kinds has one.
-  projects_id_idx: 'id lookup across orgs for cross_tenant_owner',
-  tasks_id_idx: 'id lookup across orgs for cross_tenant_owner',
-  service_accounts_id_idx: 'id lookup across orgs for cross_tenant_owner',
 };
+
+/**
+ * cross_tenant_owner (cross-tenant attempt detection) looks an id up under any other org; the
+ * function is SECURITY DEFINER, returns the owner org to the server only, and the API role cannot
+ * read these rows itself. So every table of cross_tenant_kinds has one index on (id) alone, exempt
+ * from the org_id-first rule.
+ */
+async function crossTenantIdIndexes(): Promise<Set<string>> {
+  const rows = await db.sql<{ index: string }>(
+    `select i.relname as index
+       from cross_tenant_kinds k
+       join pg_index x on x.indrelid = k.table_name
+       join pg_class i on i.oid = x.indexrelid
+       join pg_attribute a on a.attrelid = x.indrelid and a.attnum = x.indkey[0]
+      where x.indnatts = 1 and a.attname = 'id'`,
+  );
+  return new Set(rows.map((r) => r.index));
+}
 
 test('every index on a tenant table leads with org_id (or is an explained exemption)', async () => {
   const indexes = await db.sql<{ table: string; index: string; first: string | null }>(
@@ -106,7 +118,8 @@ test('every index on a tenant table leads with org_id (or is an explained exempt
   );
   assert.ok(indexes.length >= owned.length, 'every tenant table has at least its primary key');
   for (const name of Object.keys(INDEX_EXEMPT)) assert.ok(indexes.some((i) => i.index === name), `exempt index ${name} no longer exists: drop it from INDEX_EXEMPT`);
-  assert.deepEqual(indexes.filter((i) => i.first !== 'org_id' && !(i.index in INDEX_EXEMPT)).map((i) => `${i.table}.${i.index} leads with ${i.first ?? 'an expression'}`), []);
+  const idIndexes = await crossTenantIdIndexes();
+  assert.deepEqual(indexes.filter((i) => i.first !== 'org_id' && !(i.index in INDEX_EXEMPT) && !idIndexes.has(i.index)).map((i) => `${i.table}.${i.index} leads with ${i.first ?? 'an expression'}`), []);
 });
 
 test('every foreign key between tenant tables starts with org_id on both sides', async () => {
@@ -142,4 +155,24 @@ test('every entity with an org_id is tenant-owned, keyed by org_id first, on a t
     assert.ok(forced.includes(meta.tableName), `${meta.tableName} (${meta.className}) has no forced RLS`);
     assert.equal(meta.primaryKeys[0], 'orgId', `${meta.className}'s primary key does not start with orgId`);
   }
+});
+
+test('every tenant-owned type with an id of its own is registered for the cross-tenant check, by its module and in cross_tenant_kinds, with its id index', async () => {
+  const registered = Object.fromEntries((await discoverModules()).flatMap((m) => Object.entries(m.crossTenant ?? {})));
+  const withOwnId = Object.values(orm.getMetadata().getAll()).filter((m) => !m.abstract && isTenantOwned(m) && m.primaryKeys.includes('id'));
+  assert.ok(withOwnId.some((m) => m.className === 'Project'), 'the check cannot pass on nothing');
+  assert.deepEqual(
+    withOwnId.filter((m) => registered[m.className] !== m.tableName).map((m) => `${m.className} (${m.tableName}) is not in its module's crossTenant`),
+    [],
+  );
+  const kinds = await db.sql<{ kind: string; table: string }>(`select kind, table_name::text as table from cross_tenant_kinds order by kind`);
+  assert.deepEqual(Object.fromEntries(kinds.map((k) => [k.kind, k.table])), registered, 'cross_tenant_kinds (the migrations) and the modules disagree');
+  const idIndexes = await crossTenantIdIndexes();
+  for (const { table } of kinds) {
+    const has = await db.sql<{ n: number }>(`select count(*)::int as n from pg_index x where x.indrelid = $1::regclass and x.indnatts = 1 and (select attname from pg_attribute where attrelid = x.indrelid and attnum = x.indkey[0]) = 'id'`, [table]);
+    assert.ok(has[0]!.n >= 1 && [...idIndexes].some((i) => i.startsWith(table)), `${table} has no index on (id) for cross_tenant_owner`);
+  }
+  // What is left out has no id of its own: a membership is addressed by its user's id, which no tenant owns.
+  const left = Object.values(orm.getMetadata().getAll()).filter((m) => !m.abstract && isTenantOwned(m) && !m.primaryKeys.includes('id'));
+  assert.deepEqual(left.map((m) => m.className).sort(), ['Membership']);
 });

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import pg from 'pg';
 import type { EntityMetadata } from '@mikro-orm/core';
 import { isTenantOwned } from '../../src/db/tenant-owned.ts';
 import { rules } from '../support/modules.ts';
@@ -96,6 +97,34 @@ test('B has rows in every tenant-owned entity, every tenant table, and in its ac
   for (const [table, rows] of Object.entries(world.bBefore)) if (rows.length === 0) problems.push(`${table}: no rows of B seeded`);
   for (const table of catalog.tenantTables) if (!(table in world.bBefore)) problems.push(`${table}: not in B's snapshot`);
   none(problems, 'seeding (test/isolation/world.ts)');
+});
+
+test("every kind registered for the cross-tenant check knows B's objects as B's from A, and as nobody's from B", async () => {
+  const kinds = await world.api.db.sql<{ kind: string; table: string }>(`select kind, table_name::text as table from cross_tenant_kinds`);
+  const problems: string[] = [];
+  const app = new pg.Client({ connectionString: world.api.db.appUrl });
+  await app.connect();
+  try {
+    for (const { kind, table } of kinds) {
+      const ids = world.bFacts.ids.get(`${table}.id`) ?? [];
+      if (ids.length === 0) problems.push(`${kind} (${table}): B has no ids of it`);
+      for (const id of ids.slice(0, 3)) {
+        const owner = async (orgId: string) => {
+          await app.query('begin read only');
+          await app.query(`select set_config('app.org_id', $1, true)`, [orgId]);
+          const row = (await app.query<{ owner: string | null }>(`select cross_tenant_owner($1, $2::uuid) as owner`, [kind, id])).rows[0];
+          await app.query('commit');
+          return row?.owner ?? null;
+        };
+        if ((await owner(world.aFacts.orgId)) !== world.bFacts.orgId) problems.push(`${kind} ${id} of B: not recognised as B's from A`);
+        if ((await owner(world.bFacts.orgId)) !== null) problems.push(`${kind} ${id} of B: reported as another tenant's from B itself`);
+      }
+    }
+  } finally {
+    await app.end();
+  }
+  assert.ok(kinds.some((k) => k.kind === 'Project'), 'the check cannot pass on nothing');
+  none(problems, 'cross-tenant kinds');
 });
 
 test("queries as A: B's ids read nothing, A's ids read A's data, hostile values and plain calls leak nothing", async () => {

@@ -30,6 +30,7 @@ export default defineModule({
     Membership: allow,
     Invitation: allow,
   },
+  crossTenant: { Invitation: 'invitations' },
   isolation: {
     arguments: {
       'Mutation.raiseOrganizationTier.tier': pick('CONFIDENTIAL', 'REGULATED', 'STANDARD'),

@@ -1,7 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
-/** The GraphQL types looked up by id whose existence in another tenant is checked (rows of `cross_tenant_kinds`). */
-export type CheckedObject = 'Project' | 'Task' | 'ServiceAccount';
+/**
+ * A GraphQL type looked up by id whose existence in another tenant is checked: a row of
+ * `cross_tenant_kinds`, registered by its module (`crossTenant` in module.ts, and the migration that
+ * creates its table). cross_tenant_owner raises for a kind nobody registered.
+ */
+export type CheckedObject = string;
 
 /**
  * The org that owns `id` as a `kind` object when that is not the transaction's tenant, else null:
