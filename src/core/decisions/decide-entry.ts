@@ -79,7 +79,7 @@ export function mfaIsFresh(policy: Pick<SessionPolicy, 'mfaRequired' | 'mfaMaxAg
 /**
  * A sign-in without an organization: nothing to enter, no policy to meet, but a code that was sent
  * must be right (a wrong or replayed one is MFA_REQUIRED, never silently ignored: the client asked
- * for an MFA'd session). Pure: table-tested in test/unit/decide-entry.test.ts.
+ * for an MFA'd session). Pure: table-tested in test/unit/decisions.test.ts.
  */
 export function decideEntryWithoutOrg(code: CodeCheck, now: Date): EntryDecision {
   if (code === 'invalid') return deny(ErrorCode.MFA_REQUIRED, 'Invalid or already used MFA code');

@@ -10,7 +10,7 @@ export type ScopeGrant =
   | { readonly kind: 'scope' };
 
 /**
- * May this request use `scope`? Pure: table-tested in test/unit/scope-grant.test.ts.
+ * May this request use `scope`? Pure: table-tested in test/unit/decisions.test.ts.
  * - a person: their live role is at least the scope's minimum role (a MEMBER cannot delete what needs
  *   ADMIN, whatever module it is);
  * - a service account: the scope is among its token's scopes (narrowed to what the account holds now);
