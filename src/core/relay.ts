@@ -45,3 +45,38 @@ export function toConnection<T extends Cursor>(rows: T[], limit: number): Connec
   const edges = page.map((node) => ({ cursor: encodeCursor(node), node }));
   return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
 }
+
+/** A value a list is ordered by, as a cursor holds it (a timestamp as its ISO text). */
+export type KeyValue = string | number;
+
+/**
+ * A cursor for a list ordered by one column, then id (a scaffolded type's `--order`): the row's value
+ * of that column and its id. Opaque to clients, like encodeCursor's.
+ */
+export function encodeKeyCursor(value: KeyValue, id: string): string {
+  return Buffer.from(JSON.stringify(['k', value, id])).toString('base64url');
+}
+
+/**
+ * Reads a cursor of encodeKeyCursor back; `read` turns the stored value into what the query compares
+ * (undefined: not a value of the column). Raises BAD_USER_INPUT for a cursor this API did not produce.
+ */
+export function decodeKeyCursor<V>(cursor: string, read: (value: unknown) => V | undefined): { readonly value: V; readonly id: string } {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(parsed) || parsed.length !== 3 || parsed[0] !== 'k') throw new Error('shape');
+    const [, raw, id] = parsed as [string, unknown, unknown];
+    const value = read(raw);
+    if (value === undefined || typeof id !== 'string' || !UUID.test(id)) throw new Error('value');
+    return { value, id };
+  } catch {
+    throw badInput('Invalid cursor');
+  }
+}
+
+/** Builds a connection from `limit + 1` rows fetched in (key, id) order. */
+export function toKeyConnection<T extends { readonly id: string }>(rows: T[], limit: number, key: (row: T) => KeyValue): Connection<T> {
+  const page = rows.slice(0, limit);
+  const edges = page.map((node) => ({ cursor: encodeKeyCursor(key(node), node.id), node }));
+  return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
+}

@@ -15,7 +15,9 @@ import { Project } from '../../src/modules/projects/project.entity.ts';
 import { createTestDatabase, errorCode, startTestApi, type TestApi, type TestDatabase } from '../support/harness.ts';
 import { inTenantTx, sqlState } from '../support/orm.ts';
 import { snapshotTenant, tenantTables } from '../support/snapshot.ts';
-import { createTenant, signIn, type Tenant } from '../support/tenants.ts';
+import { createTenant, PASSWORD, signIn, type Tenant } from '../support/tenants.ts';
+import { schemaWithoutShield } from '../support/modules.ts';
+import { seedByCreateMutations } from '../isolation/auto-seed.ts';
 
 const PROJECTS = `{ projects { edges { node { id name tasks { id title } } } } }`;
 const secretsOf = (t: Tenant) => [t.orgId, t.userId, t.projectId, t.taskId, t.marker];
@@ -49,6 +51,8 @@ describe('layers on their own', () => {
                     values ($1, $2, 'x@example.test', 'MEMBER', $3, $4, now(), now() + interval '1 day')`, [t.orgId, randomUUID(), t.marker, t.userId]);
       await db.sql(`insert into service_accounts (org_id, id, name, scopes, secret_hash, created_by, created_at)
                     values ($1, $2, $3, '{projects:read}', $4, $5, now())`, [t.orgId, randomUUID(), `robot ${t.marker}`, t.marker, t.userId]);
+      // Any other tenant-owned type (one added with npm run scaffold) gets rows through its create mutation.
+      await seedByCreateMutations(shieldOff, schemaWithoutShield(), { label: t.marker, orgId: t.orgId, marker: t.marker, owner: { email: t.email, password: PASSWORD, token: t.token } });
     }
   });
   after(async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AppError } from '../../src/core/errors.ts';
-import { decodeCursor, encodeCursor, pageSize, toConnection, type Cursor } from '../../src/core/relay.ts';
+import { decodeCursor, decodeKeyCursor, encodeCursor, encodeKeyCursor, pageSize, toConnection, toKeyConnection, type Cursor } from '../../src/core/relay.ts';
 
 const ID_A = '0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d';
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
@@ -116,5 +116,38 @@ describe('toConnection', () => {
       assert.equal(c.id, edge.node.id);
       assert.equal(c.createdAt.getTime(), edge.node.createdAt.getTime());
     }
+  });
+});
+
+describe('key cursors (a list ordered by one column, then id)', () => {
+  const ID = '00000001-0000-4000-8000-000000000000';
+  const readInt = (v: unknown) => (Number.isInteger(v) ? (v as number) : undefined);
+  const readText = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+  test('round trip of a number and a text value', () => {
+    assert.deepEqual(decodeKeyCursor(encodeKeyCursor(42, ID), readInt), { value: 42, id: ID });
+    assert.deepEqual(decodeKeyCursor(encodeKeyCursor('2030-01-31', ID), readText), { value: '2030-01-31', id: ID });
+  });
+
+  const bad: [string, string][] = [
+    ['not base64 JSON', '!!!'],
+    ['a created-at cursor', encodeCursor({ createdAt: new Date('2026-03-01T12:00:00Z'), id: ID })],
+    ['a value of the wrong type', encodeKeyCursor('42', ID)],
+    ['an id that is not a UUID', Buffer.from(JSON.stringify(['k', 42, "' or 1=1 --"])).toString('base64url')],
+    ['an extra element', Buffer.from(JSON.stringify(['k', 42, ID, 'x'])).toString('base64url')],
+    ['another tag', Buffer.from(JSON.stringify(['x', 42, ID])).toString('base64url')],
+  ];
+  for (const [what, cursor] of bad) {
+    test(`${what}: BAD_USER_INPUT`, () => {
+      assert.throws(() => decodeKeyCursor(cursor, readInt), (err: unknown) => (err as { extensions?: { code?: string } }).extensions?.code === 'BAD_USER_INPUT');
+    });
+  }
+
+  test('toKeyConnection: limit + 1 rows give a next page, each cursor names its own row', () => {
+    const rows = [1, 2, 3].map((n) => ({ id: `0000000${n}-0000-4000-8000-000000000000`, rank: n * 10 }));
+    const conn = toKeyConnection(rows, 2, (r) => r.rank);
+    assert.equal(conn.pageInfo.hasNextPage, true);
+    assert.deepEqual(conn.edges.map((e) => decodeKeyCursor(e.cursor, readInt)), rows.slice(0, 2).map((r) => ({ value: r.rank, id: r.id })));
+    assert.equal(conn.pageInfo.endCursor, conn.edges[1]!.cursor);
   });
 });
