@@ -382,7 +382,7 @@ async function createTask({ tx, scope, variables }: OperationRequest): Promise<u
   return task;
 }
 
-// ---- Sessions (src/modules/sessions/session.service.ts) -------------------------------------------------
+// ---- Sessions (src/modules/sessions/) -------------------------------------------------
 
 interface SessionRow {
   id: string;

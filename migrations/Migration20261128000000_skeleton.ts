@@ -6,7 +6,7 @@ import { Migration } from '@mikro-orm/migrations';
  *   tenant-owned table, and every index leads with `org_id`;
  * - RLS is ENABLEd and FORCEd, and the policy compares with CURRENT_ORG, a sub-select evaluated once
  *   per statement; `nullif` keeps it closed when a pooled connection reads the setting as '';
- * - the runtime role `orgbound_app` (created by src/db/provision.ts) gets only the grants it needs.
+ * - the runtime role `orgbound_app` (created by src/app/operations/provision.ts) gets only the grants it needs.
  */
 const CURRENT_ORG = `(select nullif(current_setting('app.org_id', true), ''))::uuid`;
 const CURRENT_USER = `(select nullif(current_setting('app.user_id', true), ''))::uuid`;

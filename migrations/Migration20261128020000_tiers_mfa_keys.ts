@@ -4,7 +4,7 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261128020000_tiers_mfa_keys extends Migration {
   override async up(): Promise<void> {
     const statements = [
-      // What an org has tightened beyond its tier's floor (src/policy/session-policy.ts resolvePolicy).
+      // What an org has tightened beyond its tier's floor (src/core/policy/session-policy.ts resolvePolicy).
       `alter table organizations add column policy_overrides jsonb not null default '{}'`,
       // TOTP: secrets envelope-encrypted; the last accepted time step refuses a replayed code.
       `alter table users

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Rate limits (issue 5): attempt counters shared by every API instance (src/db/rate-limit-buckets.ts).
+ * Rate limits (issue 5): attempt counters shared by every API instance (src/platform/limits/rate-limit-buckets.queries.ts).
  * Not tenant-owned: no org_id and no RLS. A key is `<rule>:<HMAC of the subject>` (an email, a
  * client address or a session id under a key derived from the KEK), so the table holds no email
  * or address and tells nothing about any organization.

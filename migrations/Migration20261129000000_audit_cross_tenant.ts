@@ -9,7 +9,7 @@ import { Migration } from '@mikro-orm/migrations';
  * (superuser or BYPASSRLS, as the owner connection of the layer tests already does). It returns
  * nothing of the other row, takes no org argument (the other side is always "not the current
  * tenant"), answers false without a tenant, and only orgbound_app may execute it. The API calls it
- * only after a lookup by id has already come back empty (src/db/cross-tenant.ts), to record a
+ * only after a lookup by id has already come back empty (src/platform/tenancy/cross-tenant.queries.ts), to record a
  * CROSS_TENANT_ACCESS_DENIED event; the client's answer never depends on it.
  */
 const APP_ROLE = 'orgbound_app';

@@ -1,5 +1,5 @@
 /**
- * Fails when src/graphql/generated/ is stale: regenerates into a temporary copy of the output and
+ * Fails when src/generated/ is stale: regenerates into a temporary copy of the output and
  * compares it byte for byte with the committed file.
  */
 import { execFileSync } from 'node:child_process';

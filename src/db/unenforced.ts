@@ -5,7 +5,7 @@ import { TENANT_FILTER } from './tenant-owned.ts';
  * `npm run bench` mode (b), "enforcement off": the same server with graphql-shield, the tenant filter
  * and RLS switched off, to measure what they cost. It exists only as a startServer option that
  * bench/api-server.ts passes; no environment variable or configuration turns it on, and a production
- * configuration refuses it before anything starts (test/unit/benchmark-switch.test.ts).
+ * configuration refuses it before anything starts (test/api/benchmark-switch.test.ts).
  */
 export const BENCHMARK_ONLY = 'benchmark-only: no tenant isolation';
 

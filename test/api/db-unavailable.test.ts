@@ -77,7 +77,7 @@ describe('a connection lost in the middle of a request', () => {
     const { refreshToken, session } = ok(await api.gql(SIGN_IN, { e: email, p: PASSWORD })).signIn;
     const errorsBefore = logged(50).length;
 
-    // refreshSession locks its family's device session row inside its transaction (src/modules/sessions/session.service.ts, lockFamilyOf).
+    // refreshSession locks its family's device session row inside its transaction (src/modules/sessions/, lockFamilyOf).
     const lock = await hold(`select 1 from device_sessions where id = $1 for update`, [session.id]);
     const pending = postGraphql(REFRESH, { r: refreshToken });
     await terminateWaiting(`usename = 'orgbound_app'`);

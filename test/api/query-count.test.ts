@@ -1,7 +1,7 @@
 /**
  * No N+1 on the project/task graph: the number of SQL statements one GraphQL request sends does not
  * grow with the number of projects on the page, nor with the number of tasks per project, because
- * Project.tasks and Task.project go through per-request DataLoaders (src/api/graphql/loaders.ts).
+ * Project.tasks and Task.project go through per-request DataLoaders (src/platform/loaders.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';

@@ -1,7 +1,7 @@
 /**
  * Graceful shutdown (issue 6 item 6). A request is held inside the server by a real lock: the test,
  * as the database owner, holds the row lock on the device session that refreshSession takes
- * (src/modules/sessions/session.service.ts, lockFamilyOf), so the refresh waits in PostgreSQL until the test
+ * (src/modules/sessions/, lockFamilyOf), so the refresh waits in PostgreSQL until the test
  * lets go. Closing the server then must refuse new connections at once, let that request finish
  * with 200, and only then close the pools; past SHUTDOWN_DRAIN_TIMEOUT_MS the request is cut. The
  * last test runs `npm start`'s entry point (src/app/main.ts) and sends it SIGTERM.

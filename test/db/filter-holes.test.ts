@@ -5,7 +5,7 @@
  * filter set to tenant A reaches tenant B's rows, so the filter alone does not stop that call; and
  * (b) the same call through the runtime role, inside a transaction in tenant A, is stopped
  * by RLS. The calls that DO apply the filter are listed too, so a MikroORM upgrade that changes
- * either list fails here. src/db is the only place allowed to use the holes (test/db/static-bypass).
+ * either list fails here. src/db and the *.queries.ts files are the only places allowed to use the holes (test/db/static-bypass.test.ts).
  */
 import { NotFoundError, wrap } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';

@@ -18,7 +18,7 @@ export type TierLabel = Tier | 'none';
 /** Which operation limit refused an operation (src/api/graphql/query-limits.ts). */
 export type QueryLimitKind = 'depth' | 'cost' | 'alias' | 'directive' | 'token';
 export type RefreshOutcome = 'rotated' | 'retried' | 'reuse_detected' | 'expired' | 'revoked' | 'superseded' | 'invalid';
-/** The rate limits of src/limits plus the per-user limit on wrong TOTP codes (src/mfa). */
+/** The rate limits of src/platform/limits plus the per-user limit on wrong TOTP codes (src/modules/mfa). */
 export type RateLimitLabel = RateLimitRule | 'mfaPerUser';
 /**
  * What a cross-tenant lookup named: the GraphQL type of the object that exists in another tenant, a
