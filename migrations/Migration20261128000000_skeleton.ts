@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Walking skeleton. Conventions every later migration follows (ARCHITECTURE.md, "Data rules"):
+ * Walking skeleton. Conventions every later migration follows (docs/ARCHITECTURE.md, "Data rules"):
  * - a tenant-owned table has `org_id` first in its primary key and in every foreign key to another
  *   tenant-owned table, and every index leads with `org_id`;
  * - RLS is ENABLEd and FORCEd, and the policy compares with CURRENT_ORG, a sub-select evaluated once

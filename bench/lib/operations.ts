@@ -1,5 +1,5 @@
 /**
- * The benchmark's GraphQL operations (../shared/API.md "Benchmark output"). Every mode receives the
+ * The benchmark's GraphQL operations (docs/API.md "Benchmark output"). Every mode receives the
  * same HTTP request: the GraphQL servers execute `query`; bench/raw-server.ts dispatches on
  * `operationName` and runs the same SQL by hand.
  */

@@ -78,7 +78,7 @@ async function explain(client: pg.Client, sql: string): Promise<TenantPlan> {
 }
 
 /**
- * ARCHITECTURE.md "Data rules": every index on a tenant table leads with org_id, and the policy's
+ * docs/ARCHITECTURE.md "Data rules": every index on a tenant table leads with org_id, and the policy's
  * sub-select is evaluated once per statement (an InitPlan run once), never per row.
  */
 async function checkPlan(client: pg.Client, root: PlanNode): Promise<PlanCheck> {

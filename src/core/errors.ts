@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 
-/** The contract's error codes (../shared/API.md), surfaced as `errors[].extensions.code`. */
+/** The contract's error codes (docs/API.md), surfaced as `errors[].extensions.code`. */
 export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   SESSION_REVOKED: 'SESSION_REVOKED',

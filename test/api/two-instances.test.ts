@@ -7,7 +7,7 @@ import { createTenant, signIn, type Tenant } from '../support/tenants.ts';
 
 /**
  * Two API instances on one database: session revocation, reuse detection and membership removal
- * take effect on the very next request on every instance (../shared/API.md), and rotation is
+ * take effect on the very next request on every instance (docs/API.md), and rotation is
  * serialised by the database, not by a process.
  */
 

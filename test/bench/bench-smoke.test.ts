@@ -2,7 +2,7 @@
  * `npm run bench` keeps working: a one-second round of every scenario in every mode on the test
  * server. It fails when the three modes stop agreeing on what a read returns (the raw server's SQL
  * drifted from the real server's), when any benchmarked request fails, or when results.json loses
- * the shape ../shared/API.md gives it. The numbers themselves are not judged here (BENCHMARKS.md).
+ * the shape docs/API.md gives it. The numbers themselves are not judged here (BENCHMARKS.md).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * The isolation rules of ARCHITECTURE.md ("Data rules"), read from PostgreSQL's catalog as the owner
+ * The isolation rules of docs/ARCHITECTURE.md ("Data rules"), read from PostgreSQL's catalog as the owner
  * and from MikroORM's metadata, so a table or entity added later is checked without new tests.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';

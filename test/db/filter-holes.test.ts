@@ -50,7 +50,7 @@ const readHoles: Read[] = [
   ['qb().execute()', (em, b) => em.qb(Task).select('*').where({ id: b.taskId }).execute()],
   ['qb().getCount()', (em, b) => em.qb(Project).where({ id: b.projectId }).getCount(), (n) => (n as number) > 0],
   ['em.execute(raw SQL)', (em, b) => em.execute(`select name from projects where id = ?`, [b.projectId])],
-  // Runs outside the request transaction (STACK.md), so at runtime no tenant is set at all.
+  // Runs on a pooled connection of its own, outside the request transaction, so at runtime no tenant is set at all.
   ['em.getConnection().execute(raw SQL)', (em, b) => em.getConnection().execute(`select title from tasks where id = ?`, [b.taskId])],
   ['em.getKnex() query', async (em, b) => await em.getKnex()('projects').where({ id: b.projectId })],
   ['find with filters: false', (em, b) => em.find(Project, { id: b.projectId }, { filters: false })],

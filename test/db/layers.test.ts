@@ -1,5 +1,5 @@
 /**
- * ARCHITECTURE.md: each of graphql-shield, the ORM tenant filter, RLS and the composite keys must
+ * docs/ARCHITECTURE.md: each of graphql-shield, the ORM tenant filter, RLS and the composite keys must
  * stop a cross-tenant read or write on its own. Each block switches layers off and shows the rest
  * still hold; the last two show the pooled connection keeps no tenant between transactions.
  */

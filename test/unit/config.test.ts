@@ -42,7 +42,7 @@ describe('loadConfig in development', () => {
     const config = loadConfig({});
     assert.equal(config.env, 'development');
     assert.equal(config.production, false);
-    assert.equal(config.port, 4000); // API.md: PORT defaults to 4000
+    assert.equal(config.port, 4000); // docs/API.md: PORT defaults to 4000
     assert.equal(config.databaseUrl, undefined); // embedded PostgreSQL
     assert.equal(config.kek.length, 32);
     assert.equal(config.jwt.audience, 'orgbound');

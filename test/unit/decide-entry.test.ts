@@ -18,7 +18,7 @@ const CONFIDENTIAL = resolvePolicy('CONFIDENTIAL');
 const REGULATED = resolvePolicy('REGULATED');
 const POLICIES: Record<Tier, SessionPolicy> = { STANDARD, CONFIDENTIAL, REGULATED };
 
-/** Written out from ../shared/API.md so that the table below does not depend on the code's floors. */
+/** Written out from docs/API.md so that the table below does not depend on the code's floors. */
 const MAX_AGE_MS: Record<Tier, number> = { STANDARD: 0, CONFIDENTIAL: 12 * HOUR, REGULATED: 0 };
 
 type Expect = { readonly enter: Date | null; readonly bind: boolean } | { readonly deny: string };

@@ -11,7 +11,7 @@ import * as esmShield from 'graphql-shield';
 /*
  * graphql-shield 7.6.5 calls util.isUndefined, which Node 23 removed: the ESM build fails to import
  * and the CJS build throws inside chain/race. patches/graphql-shield+7.6.5.patch (applied by
- * patch-package on postinstall) replaces it; see ../shared/STACK.md.
+ * patch-package on postinstall) replaces it.
  */
 
 const require = createRequire(import.meta.url);

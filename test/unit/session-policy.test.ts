@@ -4,7 +4,7 @@ import { checkPolicyUpdate, resolvePolicy, strictestPolicy, TIER_FLOORS, type Po
 import { type Tier } from '../../src/core/vocabulary.ts';
 
 /*
- * The tier-floor table of ../shared/API.md, transcribed by hand (not imported) so that a change to
+ * The tier-floor table of docs/API.md, transcribed by hand (not imported) so that a change to
  * the code's floors has to be a deliberate change to the contract as well.
  * "MFA yes, at that sign-in" is encoded as mfaMaxAgeSeconds 0 with mfaRequired.
  */
@@ -46,7 +46,7 @@ const CONTRACT: Record<Tier, SessionPolicy> = {
 
 describe('TIER_FLOORS', () => {
   for (const tier of ['STANDARD', 'CONFIDENTIAL', 'REGULATED'] as const) {
-    test(`${tier} equals the API.md table`, () => {
+    test(`${tier} equals the docs/API.md table`, () => {
       const floor = TIER_FLOORS[tier];
       if (!CONTRACT[tier].mfaRequired) {
         // The table says only "no" for MFA; the age is meaningless then, so do not pin it.
@@ -187,7 +187,7 @@ const TIERS = ['STANDARD', 'CONFIDENTIAL', 'REGULATED'] as const;
 
 describe('resolvePolicy', () => {
   for (const tier of TIERS) {
-    test(`${tier} without overrides is the API.md floor`, () => {
+    test(`${tier} without overrides is the docs/API.md floor`, () => {
       const got = resolvePolicy(tier);
       if (!CONTRACT[tier].mfaRequired) assert.deepEqual({ ...got, mfaMaxAgeSeconds: 0 }, CONTRACT[tier]);
       else assert.deepEqual(got, CONTRACT[tier]);

@@ -81,7 +81,7 @@ class GraphqlRequestContext implements RequestContext {
 
 /**
  * Builds the request context from the `Authorization` header and nothing else: verifies the token
- * (ARCHITECTURE.md step 1). Nothing touches the database yet: the transaction begins once the
+ * (docs/ARCHITECTURE.md step 1). Nothing touches the database yet: the transaction begins once the
  * operation is known (src/api/graphql/apollo.ts opens it, READ ONLY for a query), or, for a field that
  * must first wait without a connection (refreshSession), when that field opens it. `clientAddress`
  * (the connection's peer, or what a trusted proxy says it is) is carried along for rate limits and

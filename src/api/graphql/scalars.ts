@@ -14,7 +14,7 @@ export const DateTime = new GraphQLScalarType<Date, string>({
   parseLiteral: (ast) => toDate(ast.kind === Kind.STRING ? ast.value : undefined),
 });
 
-/** Any JSON value (../shared/API.md). Output only in this schema: values are served as they are. */
+/** Any JSON value (docs/API.md). Output only in this schema: values are served as they are. */
 export const JSON = new GraphQLScalarType<unknown, unknown>({
   name: 'JSON',
   description: 'Any JSON value.',

@@ -17,7 +17,7 @@ import { oauthTokenEndpoint } from './oauth-token.ts';
 export const BODY_LIMIT = '100kb';
 
 /**
- * The HTTP surface of ../shared/API.md. The Authorization header is the only request input the
+ * The HTTP surface of docs/API.md. The Authorization header is the only request input the
  * GraphQL context takes identity or tenant from; the client address goes to the rate limits only.
  * Every response carries an `X-Request-Id`; every /graphql request writes one log line.
  */

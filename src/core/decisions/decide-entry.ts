@@ -31,7 +31,7 @@ export type EntryDecision =
     };
 
 /**
- * May this user enter the target org now (ARCHITECTURE.md, Sessions)? Pure: table-tested in
+ * May this user enter the target org now (docs/ARCHITECTURE.md, Sessions)? Pure: table-tested in
  * test/unit/decide-entry.test.ts. In order: live membership; a bound session serves its own org only,
  * and an isolated (session-per-org) org is never entered by a switch; then MFA: a valid code now, or
  * (switch only) an earlier MFA of this session within the policy's mfaMaxAgeSeconds. An MFA age of 0

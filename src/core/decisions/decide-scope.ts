@@ -16,7 +16,7 @@ export interface ScopeClaims {
 }
 
 /**
- * The only tenant value any layer after the context may read (ARCHITECTURE.md step 4). Built from
+ * The only tenant value any layer after the context may read (docs/ARCHITECTURE.md step 4). Built from
  * verified claims plus live session and membership state, never from headers, arguments or variables.
  */
 export interface TenantScope {

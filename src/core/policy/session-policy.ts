@@ -16,7 +16,7 @@ const MINUTE = 60;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** The tier floors of ../shared/API.md. An organization may tighten them, never loosen them. */
+/** The tier floors of docs/API.md. An organization may tighten them, never loosen them. */
 export const TIER_FLOORS: Readonly<Record<Tier, SessionPolicy>> = Object.freeze({
   STANDARD: Object.freeze({
     accessTokenTtlSeconds: 15 * MINUTE,
@@ -55,7 +55,7 @@ export const NO_ORG_POLICY: SessionPolicy = TIER_FLOORS.STANDARD;
 
 /**
  * The strictest of several policies, field by field: shorter durations, MFA and isolation if any
- * requires them. "Strictest wins" (ARCHITECTURE.md, Sessions). An MFA age of 0 under mfaRequired
+ * requires them. "Strictest wins" (docs/ARCHITECTURE.md, Sessions). An MFA age of 0 under mfaRequired
  * means "at sign-in", the strictest possible.
  */
 export function strictestPolicy(policies: readonly SessionPolicy[]): SessionPolicy {

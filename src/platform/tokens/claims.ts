@@ -5,7 +5,7 @@ import { ROLES, TIERS } from '../../core/vocabulary.ts';
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 
 /**
- * Claims of a verified access token (../shared/API.md, Tokens). `org_id` is the only source of the
+ * Claims of a verified access token (docs/API.md, Tokens). `org_id` is the only source of the
  * active tenant; it is absent for a user signed in without an organization.
  */
 export const accessClaimsSchema = z.object({

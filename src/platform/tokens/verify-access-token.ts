@@ -86,7 +86,7 @@ function isCanonicalCompactJws(token: string): boolean {
 }
 
 /*
- * Verified tokens, per key ring (STACK.md: an ES256 verification is ~0.4 ms, a large share of a small
+ * Verified tokens, per key ring (an ES256 verification is ~0.4 ms, a large share of a small
  * request). Only the signature check is cached: a hit re-applies everything that can change after
  * the first verification (the token's times, its key's retirement and verify-until) on the clock of
  * the call, and the caller still checks the session and membership live. Keyed by the whole token,
