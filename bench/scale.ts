@@ -22,14 +22,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { countRows, seedBulkTenants, settleAfterBulkLoad, type TableCounts } from './lib/bulk-tenants.ts';
+import { countRows, seedBulkTenants, settleAfterBulkLoad } from './lib/bulk-tenants.ts';
 import { benchDatabase } from './lib/database.ts';
 import { signIn } from './lib/graphql.ts';
 import { measureRequest, type Sample } from './lib/load.ts';
 import { requestBody } from './lib/operations.ts';
-import { startBenchServer, type BenchServer } from './lib/processes.ts';
+import { startBenchServer } from './lib/processes.ts';
 import { buildResults, describeMachine, printPlans, printSummary, SCALE_SCENARIOS, type ScaleScenario, type SizeRun } from './lib/scale-report.ts';
-import { PROJECTS, seedWorld, TASKS_PER_PROJECT, type BenchWorld } from './lib/seed.ts';
+import { PROJECTS, seedWorld, TASKS_PER_PROJECT } from './lib/seed.ts';
 import { timeTenantReads } from './lib/sql-reads.ts';
 import { explainTenantReads } from './lib/tenant-plans.ts';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { errorCode, startTestApi, type GqlResult, type TestApi } from '../support/harness.ts';
-import { createTenant, PASSWORD, signIn, signUp, type Tenant } from '../support/tenants.ts';
+import { createTenant, signIn, signUp, type Tenant } from '../support/tenants.ts';
 import { activeKid } from '../support/tokens.ts';
 
 let clock = new Date('2026-06-01T08:00:00.000Z');
