@@ -31,10 +31,6 @@ export const accessClaimsSchema = z.object({
 /** `client_id` of a service account's token: `sa.<org id>.<service account id>` (issue 7). */
 export const SERVICE_CLIENT_ID = /^sa\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
-/** Every scope a service account or an agent may hold (README, Machine identities). */
-export const SCOPES = ['projects:read', 'projects:write', 'audit:read'] as const;
-export type Scope = (typeof SCOPES)[number];
-
 /** A token of a service account (client credentials), told apart by its client_id. */
 export function isServiceToken(claims: AccessClaims): boolean {
   return SERVICE_CLIENT_ID.test(claims.client_id);
