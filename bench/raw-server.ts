@@ -233,6 +233,9 @@ function answerError(res: ServerResponse, err: unknown, op: Operation | null): v
 
 const SET_TENANT = `select set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)`; // src/db/request-transaction.ts setTenant
 const dollarForms = new Map<string, string>();
+const RAW_CONFIG = {};
+const statementNames = new Map<string, string>();
+const statementName = (sql: string) => statementNames.get(sql) ?? (statementNames.set(sql, `raw_${statementNames.size}`), `raw_${statementNames.size - 1}`);
 
 /** One request's transaction on one pooled connection. */
 class RequestTx {
@@ -240,8 +243,9 @@ class RequestTx {
 
   constructor(private readonly client: pg.PoolClient) {}
 
+  /** A prepared (named) statement, as src/db/sql.ts sends the hot path's. */
   async rows<R>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return (await this.client.query(sql, params)).rows as R[];
+    return (await this.client.query({ name: statementName(sql), text: sql, values: params })).rows as R[];
   }
 
   async first<R>(sql: string, params: unknown[]): Promise<R | null> {
@@ -263,7 +267,15 @@ class RequestTx {
     return this.rows(numbered, params);
   }
 
-  /** For loadLiveState, advisoryXactLock and recordSecurityEvent, which use nothing of the EntityManager but `execute`. */
+  /** src/db/sql.ts's view of an EntityManager in a transaction: its connection. */
+  getTransactionContext(): { client: { acquireConnection(): Promise<pg.PoolClient> } } {
+    return { client: { acquireConnection: () => Promise.resolve(this.client) } };
+  }
+
+  /** The ORM configuration src/db/sql.ts keys its settings on (named statements on). */
+  readonly config = RAW_CONFIG;
+
+  /** For loadLiveState, advisoryXactLock and recordSecurityEvent, which use nothing of the EntityManager but `execute` and the transaction's connection. */
   get em(): EntityManager {
     return this as unknown as EntityManager;
   }
@@ -320,7 +332,7 @@ interface ProjectRow {
 }
 interface TaskRow {
   id: string;
-  project_id: string;
+  projectId: string;
   title: string;
   done: boolean;
 }
@@ -329,7 +341,7 @@ interface TaskRow {
 const inList = (first: number, count: number) => Array.from({ length: count }, (_, i) => `$${first + i}`).join(', ');
 
 const PAGE_SIZE = 20; // projects(first: 20)
-const SELECT_PROJECT = `select "p0".* from "projects" as "p0" where "p0"."org_id" = $1 and "p0"."id" in ($2)`;
+const SELECT_PROJECT = `select "org_id" as "orgId", "id" as "id", "name" as "name", "created_at" as "createdAt" from "projects" where org_id = $1 and (id = any($2::uuid[]))`;
 const TASK_TITLE = storableText(500); // src/modules/projects/project.service.ts taskTitle
 
 function stringVariable(variables: Record<string, unknown>, name: string): string {
@@ -338,18 +350,18 @@ function stringVariable(variables: Record<string, unknown>, name: string): strin
   return value;
 }
 
-/** listProjects, then the Project.tasks DataLoader once for the page (not at all for an empty page). */
+const PROJECT_COLUMNS = `"org_id" as "orgId", "id" as "id", "name" as "name", "created_at" as "createdAt"`;
+const TASK_COLUMNS = `"org_id" as "orgId", "id" as "id", "project_id" as "projectId", "title" as "title", "done" as "done", "created_at" as "createdAt"`;
+
+/** listProjects, then the Project.tasks DataLoader once for the page (not at all for an empty page): src/db/tenant-rows.ts's statements. */
 async function projectsWithTasks({ tx, scope }: OperationRequest): Promise<unknown> {
   const { orgId } = requireTenant(scope);
-  const rows = await tx.rows<ProjectRow>(
-    `select "p0".* from "projects" as "p0" where "p0"."org_id" = $1 order by "p0"."created_at" asc, "p0"."id" asc limit ${PAGE_SIZE + 1}`,
-    [orgId],
-  );
+  const rows = await tx.rows<ProjectRow>(`select ${PROJECT_COLUMNS} from "projects" where org_id = $1 order by created_at, id limit $2`, [orgId, PAGE_SIZE + 1]);
   const page = rows.slice(0, PAGE_SIZE);
   const tasks = new Map<string, { id: string; title: string; done: boolean }[]>(page.map((p) => [p.id, []]));
   if (page.length > 0) {
-    const sql = `select "t0".* from "tasks" as "t0" where "t0"."org_id" = $1 and "t0"."project_id" in (${inList(2, page.length)}) order by "t0"."created_at" asc, "t0"."id" asc`;
-    for (const t of await tx.rows<TaskRow>(sql, [orgId, ...page.map((p) => p.id)])) tasks.get(t.project_id)?.push({ id: t.id, title: t.title, done: t.done });
+    const sql = `select x.* from unnest($1::uuid[]) as p(id) cross join lateral (select ${TASK_COLUMNS} from "tasks" where org_id = $2 and ("project_id" = p.id) order by created_at, id limit $3) x`;
+    for (const t of await tx.rows<TaskRow>(sql, [page.map((p) => p.id), orgId, 100])) tasks.get(t.projectId)?.push({ id: t.id, title: t.title, done: t.done });
   }
   return { edges: page.map((p) => ({ node: { id: p.id, name: p.name, tasks: tasks.get(p.id) } })) };
 }
@@ -358,7 +370,7 @@ async function projectsWithTasks({ tx, scope }: OperationRequest): Promise<unkno
 async function projectById({ tx, scope, variables }: OperationRequest): Promise<unknown> {
   const id = parseId(stringVariable(variables, 'id'));
   const { orgId } = requireTenant(scope);
-  const project = await tx.first<ProjectRow>(SELECT_PROJECT, [orgId, id]);
+  const project = await tx.first<ProjectRow>(SELECT_PROJECT, [orgId, [id]]);
   return project ? { id: project.id, name: project.name } : null;
 }
 
@@ -366,7 +378,7 @@ async function projectById({ tx, scope, variables }: OperationRequest): Promise<
 async function createTask({ tx, scope, variables }: OperationRequest): Promise<unknown> {
   const projectId = parseId(stringVariable(variables, 'projectId'), 'projectId');
   const { orgId } = requireTenant(scope);
-  const project = await tx.first<ProjectRow>(SELECT_PROJECT, [orgId, projectId]);
+  const project = await tx.first<ProjectRow>(SELECT_PROJECT, [orgId, [projectId]]);
   if (!project) throw notFound('Project');
   const title = TASK_TITLE.safeParse(variables.title);
   if (!title.success) throw badInput('Invalid title');

@@ -10,7 +10,8 @@ import { createLogger } from '../src/platform/observability/logger.ts';
 import { startServer } from '../src/app/server.ts';
 
 // Rate limits far above the checks' sign-ins (their SQL still runs on every attempt).
-const config = loadConfig({ ...process.env, ...BENCH_RATE_LIMITS, NODE_ENV: 'development', HOST: '127.0.0.1' });
+// Debian's pgbouncer (1.18) in transaction mode cannot keep named statements: PREPARED_STATEMENTS=off, as the README says.
+const config = loadConfig({ ...process.env, ...BENCH_RATE_LIMITS, NODE_ENV: 'development', HOST: '127.0.0.1', PREPARED_STATEMENTS: 'off' });
 const server = await startServer({ config, appDatabaseUrl: config.appDatabaseUrl!, logger: createLogger(config.logLevel) });
 process.send?.({ port: server.port });
 process.on('message', (m) => {

@@ -45,6 +45,8 @@ const schema = z
     DIRECT_DATABASE_URL: z.url().optional(),
     APP_DB_PASSWORD: z.string().min(8).default(DEV_APP_DB_PASSWORD),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    // off behind PgBouncer older than 1.21 in transaction mode (it cannot keep named statements).
+    PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
     EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
     EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
     ORGBOUND_KEK: z.string().default(DEV_KEK),
@@ -114,6 +116,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     directDatabaseUrl: env.DIRECT_DATABASE_URL,
     appDbPassword: env.APP_DB_PASSWORD,
     dbPoolMax: env.DB_POOL_MAX,
+    preparedStatements: env.PREPARED_STATEMENTS === 'on',
     embedded: { dir: env.EMBEDDED_PG_DIR, port: env.EMBEDDED_PG_PORT },
     kek: Buffer.from(env.ORGBOUND_KEK, 'base64'),
     jwt: { issuer: env.JWT_ISSUER ?? `http://localhost:${env.PORT}`, audience: env.JWT_AUDIENCE },

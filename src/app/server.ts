@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { assertBenchmarkAllowed, BENCHMARK_ONLY, disableEnforcementForBenchmark } from '../db/unenforced.ts';
 import { ChangeListener, KEYS_CHANNEL } from '../platform/change-listener.ts';
 import { DeferredWrites } from '../db/deferred-writes.ts';
+import { withoutPreparedStatements } from '../db/sql.ts';
 import { initORM } from '../db/orm.ts';
 import { ormPoolStats } from '../db/pool-stats.ts';
 import { RateLimitBuckets } from '../platform/limits/rate-limit-buckets.queries.ts';
@@ -57,6 +58,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const modules = await discoverModules();
   const orm: MikroORM = await initORM(opts.appDatabaseUrl, { entities: entitiesOf(modules), poolMax: config.dbPoolMax });
   if (opts.unenforced !== undefined) disableEnforcementForBenchmark(orm, config);
+  if (!config.preparedStatements) withoutPreparedStatements(orm);
   // Directly, not through a transaction-mode pooler (Config.directDatabaseUrl says why).
   const side = new SidePool(config.directDatabaseUrl ?? opts.appDatabaseUrl);
   const buckets = new RateLimitBuckets(side);

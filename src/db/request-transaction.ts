@@ -1,4 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { transactionQuery } from './sql.ts';
 import { isUnenforced } from './unenforced.ts';
 import { isTenantData, TENANT_FILTER } from './tenant-owned.ts';
 
@@ -16,7 +17,7 @@ const sameTenant = (a: TenantSetting | null, b: TenantSetting): boolean => a !==
  * Private to the kernel: everything else enters a tenant through RequestTransaction.enterTenant.
  */
 async function applyTenant(em: EntityManager, tenant: TenantSetting): Promise<void> {
-  await em.execute(`select set_config('app.org_id', ?, true), set_config('app.user_id', ?, true)`, [tenant.orgId ?? '', tenant.userId ?? '']);
+  await transactionQuery(em, `select set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)`, [tenant.orgId ?? '', tenant.userId ?? '']);
   if (tenant.orgId) em.setFilterParams(TENANT_FILTER, { orgId: tenant.orgId });
   else clearTenantFilter(em);
 }
@@ -101,6 +102,11 @@ export class RequestTransaction {
   /** The tenant the transaction is in now (null before begin). */
   get tenant(): TenantSetting | null {
     return this.current;
+  }
+
+  /** False only under `npm run bench`'s enforcement-off mode: the hand-written reads (tenant-rows.ts) then leave the tenant predicate out, as the filter is off. */
+  get enforcesTenant(): boolean {
+    return this.enforced;
   }
 
   /** Counts tenant changes: per-request caches keyed on the tenant (DataLoaders) start afresh when it moves. */

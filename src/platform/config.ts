@@ -23,6 +23,8 @@ export interface Config {
   readonly directDatabaseUrl: string | undefined;
   readonly appDbPassword: string;
   readonly dbPoolMax: number;
+  /** Named (prepared) statements on the hot path (src/db/sql.ts); off behind an old PgBouncer. */
+  readonly preparedStatements: boolean;
   readonly embedded: { readonly dir: string; readonly port: number };
   readonly kek: Buffer;
   readonly jwt: { readonly issuer: string; readonly audience: string };

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RequestTransaction } from '../db/request-transaction.ts';
 import type { RequestScope } from './request-scope.ts';
 
 interface Memo {
@@ -16,9 +17,10 @@ const memos = new WeakMap<RequestScope, Memo>();
  *
  * `make` runs at most once per request and tenant: when the request's transaction enters another
  * tenant (RequestTransaction.tenantEpoch), the next call makes a fresh set, so nothing cached for
- * one tenant is served under another. `orgId` is the transaction's tenant (null: none).
+ * one tenant is served under another. `orgId` is the transaction's tenant (null: none); `tx` the
+ * transaction, for the plain-row reads of src/db/tenant-rows.ts.
  */
-export function perRequest<T>(make: (em: EntityManager, orgId: string | null) => T): (rs: RequestScope) => T {
+export function perRequest<T>(make: (em: EntityManager, orgId: string | null, tx: RequestTransaction) => T): (rs: RequestScope) => T {
   const key = {};
   return (rs) => {
     const epoch = rs.tx.tenantEpoch;
@@ -27,7 +29,7 @@ export function perRequest<T>(make: (em: EntityManager, orgId: string | null) =>
       memo = { epoch, values: new Map() };
       memos.set(rs, memo);
     }
-    if (!memo.values.has(key)) memo.values.set(key, make(rs.em, rs.tx.tenant?.orgId ?? null));
+    if (!memo.values.has(key)) memo.values.set(key, make(rs.em, rs.tx.tenant?.orgId ?? null, rs.tx));
     return memo.values.get(key) as T;
   };
 }

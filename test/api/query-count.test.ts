@@ -14,13 +14,13 @@ import { createTenant, type Tenant } from '../support/tenants.ts';
  *   1. BEGIN;                        (RequestTransaction.begin, through knex's transaction)
  *   2. select set_config(...)        (setTenant: RLS org and user)
  *   3. select ... device_sessions    (loadLiveState: session, membership, tier, key)
- *   4. select ... from "projects"    (listProjects, or projectById for project(id))
- *   5. select ... from tasks         (tasksOfProject: one LATERAL batch for every project)
+ *   4. select ... from "projects"    (listProjects, or projectById for project(id)), with the tenant predicate
+ *   5. select ... from "tasks"       (tasksOfProject: one LATERAL batch for every project), with the tenant predicate
  *   6. COMMIT;                       (RequestTransaction.finish)
  * Task.project adds nothing: projectById was primed (projects) or already holds the project (project(id)).
  */
 const STATEMENTS_PER_READ = 6;
-const EXPECTED_SHAPE = [/^begin/i, /set_config\('app\.org_id'/, /from device_sessions/, /from "projects"/, /from tasks/, /^commit/i];
+const EXPECTED_SHAPE = [/^begin/i, /set_config\('app\.org_id'/, /from device_sessions/, /from "projects" where org_id = \$1/, /from "tasks" where org_id = \$2/, /^commit/i];
 
 const PROJECTS = `query($first: Int) { projects(first: $first) { edges { node { id name tasks { id title done } } } } }`;
 const PROJECT_TASKS = `query($id: ID!) { project(id: $id) { id tasks { id project { id } } } }`;

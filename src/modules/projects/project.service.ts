@@ -6,8 +6,9 @@ import { decodeCursor, pageSize, toConnection, type Connection } from '../../cor
 import { noteLookupMiss } from '../../platform/tenancy/cross-tenant-attempts.ts';
 import { requireTenant } from '../../platform/tenancy/require.ts';
 import { storableText } from '../../core/validation.ts';
+import { tenantRows } from '../../db/tenant-rows.ts';
 import { Project } from './project.entity.ts';
-import { projectLoaders } from './loaders.ts';
+import { CREATION_ORDER, projectLoaders } from './loaders.ts';
 import { Task } from './task.entity.ts';
 
 export type ProjectConnection = Connection<Project>;
@@ -22,20 +23,27 @@ function valid<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return parsed.data;
 }
 
-/** Projects of the active tenant, oldest first. Raises BAD_USER_INPUT for a bad `first`/`after`. */
+/**
+ * Projects of the active tenant, oldest first: plain rows (the fast read path; they are not for
+ * changing). Raises BAD_USER_INPUT for a bad `first`/`after`.
+ */
 export async function listProjects(ctx: RequestScope, first: number | null | undefined, after: string | null | undefined): Promise<Connection<Project>> {
   requireTenant(ctx.scope);
   const limit = pageSize(first);
   const c = after ? decodeCursor(after) : null;
-  const where = c ? { $or: [{ createdAt: { $gt: c.createdAt } }, { createdAt: c.createdAt, id: { $gt: c.id } }] } : {};
-  const rows = await ctx.em.find(Project, where, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: limit + 1 });
+  const rows = await tenantRows(ctx.tx, Project, {
+    ...(c ? { where: '(created_at, id) > (?, ?)', params: [c.createdAt, c.id] } : {}),
+    orderBy: CREATION_ORDER,
+    limit: limit + 1,
+  });
   for (const p of rows) projectLoaders(ctx).projectById.prime(p.id, p);
   return toConnection(rows, limit);
 }
 
 /**
  * The project, or null when it is not in the active tenant (another tenant's id looks missing; a
- * miss is checked for a cross-tenant attempt, which is recorded without changing the answer).
+ * miss is checked for a cross-tenant attempt, which is recorded without changing the answer). For
+ * reading: a plain row.
  */
 export async function findProject(ctx: RequestScope, id: string): Promise<Project | null> {
   requireTenant(ctx.scope);
@@ -44,12 +52,12 @@ export async function findProject(ctx: RequestScope, id: string): Promise<Projec
   return project;
 }
 
-/** The task, or null when it is not in the active tenant (as findProject). */
+/** The task, or null when it is not in the active tenant (as findProject). For reading: a plain row. */
 export async function findTask(ctx: RequestScope, id: string): Promise<Task | null> {
   requireTenant(ctx.scope);
-  const task = await ctx.em.findOne(Task, { id });
+  const [task] = await tenantRows(ctx.tx, Task, { where: 'id = ?', params: [id] });
   if (!task) await noteLookupMiss(ctx, 'Task', id);
-  return task;
+  return task ?? null;
 }
 
 export async function createProject(ctx: RequestScope, name: string): Promise<Project> {
@@ -98,10 +106,20 @@ export async function deleteTask(ctx: RequestScope, id: string): Promise<boolean
   return true;
 }
 
+/** The project to change, managed by the EntityManager. Raises NOT_FOUND when it is not in the active tenant (checked for a cross-tenant attempt). */
 async function requireProject(ctx: RequestScope, id: string): Promise<Project> {
-  return (await findProject(ctx, id)) ?? Promise.reject(notFound('Project'));
+  requireTenant(ctx.scope);
+  const project = await ctx.em.findOne(Project, { id });
+  if (project) return project;
+  await noteLookupMiss(ctx, 'Project', id);
+  throw notFound('Project');
 }
 
+/** The task to change, managed by the EntityManager. Raises NOT_FOUND as requireProject. */
 async function requireTask(ctx: RequestScope, id: string): Promise<Task> {
-  return (await findTask(ctx, id)) ?? Promise.reject(notFound('Task'));
+  requireTenant(ctx.scope);
+  const task = await ctx.em.findOne(Task, { id });
+  if (task) return task;
+  await noteLookupMiss(ctx, 'Task', id);
+  throw notFound('Task');
 }

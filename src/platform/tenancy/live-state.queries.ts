@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { transactionQuery } from '../../db/sql.ts';
 import type { LiveState, ServiceLiveState } from '../../core/decisions/decide-scope.ts';
 import { resolvePolicy, type PolicyOverrides } from '../../core/policy/session-policy.ts';
 import { type Role, type Tier } from '../../core/vocabulary.ts';
@@ -23,14 +24,15 @@ interface Row {
  * claimed org has a dedicated signing key is read here too, so key binding never depends on a cache.
  */
 export async function loadLiveState(em: EntityManager, sessionId: string, orgId: string | null): Promise<LiveState> {
-  const rows = await em.execute<Row[]>(
+  const rows = await transactionQuery<Row>(
+    em,
     `select s.user_id, s.revoked_at, s.expires_at, s.idle_expires_at, s.bound_org_id, s.mfa_at, m.role, o.tier, o.policy_overrides,
-            exists (select 1 from signing_keys k where k.owner_org_id = ?::uuid) as org_has_key
+            exists (select 1 from signing_keys k where k.owner_org_id = $1::uuid) as org_has_key
        from device_sessions s
-       left join memberships m on m.org_id = ?::uuid and m.user_id = s.user_id
+       left join memberships m on m.org_id = $1::uuid and m.user_id = s.user_id
        left join organizations o on o.id = m.org_id
-      where s.id = ?`,
-    [orgId, orgId, sessionId],
+      where s.id = $2::uuid`,
+    [orgId, sessionId],
   );
   const row = rows[0];
   if (!row) return { session: null, membership: null, orgHasDedicatedKey: false };
@@ -46,13 +48,14 @@ export async function loadLiveState(em: EntityManager, sessionId: string, orgId:
  * is the token's org (RLS restricts `service_accounts` and `organizations` to it).
  */
 export async function loadServiceLiveState(em: EntityManager, serviceAccountId: string, orgId: string): Promise<ServiceLiveState> {
-  const rows = await em.execute<{ revoked_at: Date | null; scopes: string[] | null; tier: Tier | null; policy_overrides: PolicyOverrides | null; org_has_key: boolean }[]>(
+  const rows = await transactionQuery<{ revoked_at: Date | null; scopes: string[] | null; tier: Tier | null; policy_overrides: PolicyOverrides | null; org_has_key: boolean }>(
+    em,
     `select a.revoked_at, a.scopes, o.tier, o.policy_overrides,
-            exists (select 1 from signing_keys k where k.owner_org_id = ?::uuid) as org_has_key
+            exists (select 1 from signing_keys k where k.owner_org_id = $1::uuid) as org_has_key
        from organizations o
-       left join service_accounts a on a.org_id = o.id and a.id = ?::uuid
-      where o.id = ?::uuid`,
-    [orgId, serviceAccountId, orgId],
+       left join service_accounts a on a.org_id = o.id and a.id = $2::uuid
+      where o.id = $1::uuid`,
+    [orgId, serviceAccountId],
   );
   const row = rows[0];
   if (!row) return { account: null, org: null, orgHasDedicatedKey: false };
