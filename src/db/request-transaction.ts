@@ -148,7 +148,12 @@ export class RequestTransaction {
   }
 
   private async setTenant(tenant: TenantSetting): Promise<void> {
-    if (this.enforced) await applyTenant(this.em, tenant);
+    // A transaction that has just begun has no tenant: set_config(..., true) is transaction-local and
+    // nothing sets the settings for a session, so on a pooled connection they read as unset or ''
+    // (closed for every policy). Beginning without one needs no statement; the filter is cleared.
+    const nothingToSet = this.entered === 0 && tenant.orgId === null && tenant.userId === null;
+    if (nothingToSet) clearTenantFilter(this.em);
+    else if (this.enforced) await applyTenant(this.em, tenant);
     this.current = { orgId: tenant.orgId, userId: tenant.userId };
     this.entered++;
   }

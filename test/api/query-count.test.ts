@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { startTestApi, type GqlResult, type TestApi } from '../support/harness.ts';
 import { StatementRecorder } from '../support/statements.ts';
-import { createTenant, type Tenant } from '../support/tenants.ts';
+import { createTenant, PASSWORD, type Tenant } from '../support/tenants.ts';
 
 /**
  * What one read of a signed-in tenant costs, in order:
@@ -129,5 +129,52 @@ describe('project(id) { tasks { project } } costs the same whatever the task cou
     }
     printStatements(t, 'project with 10 tasks sent', counts.get('project with 10 tasks')!);
     assertConstant(counts);
+  });
+});
+
+describe('a heavier read, three levels deep, still costs one statement per level', () => {
+  test('50 projects × 20 tasks, each task back to its project', async (t) => {
+    const tenant = await tenantWith('heavy', 50, 20);
+    const query = `{ projects(first: 50) { edges { node { id tasks(first: 20) { id project { id name } } } } } }`;
+    const { data, statements } = await measure(t, '50 × 20 × project', query, {}, tenant.token);
+    assert.equal(data.projects.edges.length, 50);
+    for (const { node } of data.projects.edges) {
+      assert.equal(node.tasks.length, 20);
+      for (const task of node.tasks) assert.equal(task.project.id, node.id);
+    }
+    assertConstant(new Map([['50 × 20 × project', statements]]));
+  });
+});
+
+describe('a refresh is at most 8 statements', () => {
+  /** The rotation (src/modules/sessions/refresh.queries.ts) on the request's connection; the two rate-limit counters go to the side pool. */
+  const REFRESH_SHAPE = [/^begin/i, /^with retired as \( update refresh_tokens .* where token_hash = \$1 and rotated_at is null/, /set_config\('app\.org_id'/, /from organizations o join memberships m/, /^with live as \( update device_sessions .* insert into refresh_tokens/, /^commit/i];
+
+  test('six on the request transaction, two on the rate limiter\'s side pool', async (t) => {
+    const tenant = await createTenant(api, 'refresh');
+    const signedIn = await api.gql(`mutation($e: String!, $p: String!, $o: ID) { signIn(email: $e, password: $p, deviceName: "d", organizationId: $o) { refreshToken } }`, { e: tenant.email, p: PASSWORD, o: tenant.orgId });
+    let refreshToken: string = signedIn.data.signIn.refreshToken;
+    const side = api.server.services.side as unknown as { query: (...a: unknown[]) => Promise<unknown>; execute: (...a: unknown[]) => Promise<unknown> };
+    const sideStatements: string[] = [];
+    const [query, execute] = [side.query.bind(side), side.execute.bind(side)];
+    side.query = (text: unknown, ...rest: unknown[]) => (sideStatements.push(String(text)), query(text, ...rest));
+    side.execute = (text: unknown, ...rest: unknown[]) => (sideStatements.push(String(text)), execute(text, ...rest));
+    try {
+      for (let i = 0; i < 3; i++) {
+        sideStatements.length = 0;
+        const { result, statements } = await recorder.record((): Promise<GqlResult> => api.gql(`mutation($r: String!) { refreshSession(refreshToken: $r) { refreshToken activeOrganization { id } } }`, { r: refreshToken }));
+        assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+        assert.equal(result.data.refreshSession.activeOrganization.id, tenant.orgId);
+        refreshToken = result.data.refreshSession.refreshToken;
+        t.diagnostic(`refresh ${i + 1}: ${statements.length} + ${sideStatements.length} statements`);
+        assert.equal(statements.length, REFRESH_SHAPE.length, describeStatements(statements));
+        REFRESH_SHAPE.forEach((shape, n) => assert.match(statements[n]!.replace(/\s+/g, ' '), shape, describeStatements(statements)));
+        assert.equal(sideStatements.length, 2, sideStatements.join('\n'));
+        assert.ok(statements.length + sideStatements.length <= 8);
+      }
+    } finally {
+      side.query = query;
+      side.execute = execute;
+    }
   });
 });

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { idleEnd, sessionEnd } from '../../core/policy/session-ends.ts';
 import type { SessionPolicy } from '../../core/policy/session-policy.ts';
 import { hashToken, newOpaqueToken } from '../../platform/crypto/tokens.ts';
-import { signingKeyFor } from '../../platform/keys/signing.ts';
+import type { ActiveKey } from '../../core/decisions/decide-signing-key.ts';
+import { signingKeyAmong, signingKeyFor } from '../../platform/keys/signing.ts';
 import type { RequestScope } from '../../platform/request-scope.ts';
 import { findOwnMembership } from '../../platform/tenancy/memberships.queries.ts';
 import type { Entered, OrganizationView } from '../../platform/tenancy/organization-view.ts';
@@ -88,11 +89,16 @@ export function newTokenRow(ctx: RequestScope, session: DeviceSession, token: st
   });
 }
 
-/** Signs an access token for `session` in `entered` (or no org); it never outlives the session. */
-export async function payload(ctx: RequestScope, session: DeviceSession, entered: Entered | null, refreshToken: string, now: Date): Promise<AuthPayload> {
+/**
+ * Signs an access token for `session` in `entered` (or no org); it never outlives the session.
+ * `keys`: the unretired signing keys when the caller has read them already (else they are read here).
+ */
+export async function payload(ctx: RequestScope, session: DeviceSession, entered: Entered | null, refreshToken: string, now: Date, keys?: readonly ActiveKey[]): Promise<AuthPayload> {
   const end = sessionEnd(session);
   const ttlSeconds = Math.max(1, Math.min(session.policy.accessTokenTtlSeconds, Math.floor((end.getTime() - now.getTime()) / 1000)));
-  const access = await signAccessToken(await signingKeyFor(ctx.em, ctx.app, entered?.org ?? null, now), { iss: ctx.app.config.jwt.issuer, aud: ctx.app.config.jwt.audience }, {
+  const org = entered?.org ?? null;
+  const key = keys ? await signingKeyAmong(ctx.em, ctx.app, org, keys, now) : await signingKeyFor(ctx.em, ctx.app, org, now);
+  const access = await signAccessToken(key, { iss: ctx.app.config.jwt.issuer, aud: ctx.app.config.jwt.audience }, {
     userId: session.userId,
     sessionId: session.id,
     org: entered ? { id: entered.org.id, tier: entered.org.tier, role: entered.role } : undefined,

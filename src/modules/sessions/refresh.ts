@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import { decideReentry } from '../../core/decisions/decide-reentry.ts';
 import { decideRefresh, successorIsLive } from '../../core/decisions/decide-refresh.ts';
@@ -15,6 +16,7 @@ import { policyOf, type Entered, type OrganizationView } from '../../platform/te
 import { DeviceSession } from './device-session.entity.ts';
 import { enterMembership, newTokenRow, payload, type AuthPayload } from './open-session.ts';
 import { RefreshToken } from './refresh-token.entity.ts';
+import { commitRotation, retireIfLive, rotationContext, type RotationContext } from './refresh.queries.ts';
 import { revokeSessions } from './sessions.queries.ts';
 
 const invalidRefreshToken = () => new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
@@ -38,6 +40,9 @@ export async function refreshSession(ctx: RequestScope, presented: string): Prom
   const presentedHash = hashToken(presented);
   ctx.tx.onEnd(await ctx.app.gates.acquire(`refresh:${presentedHash}`));
   await ctx.open({ readOnly: false });
+  const rotated = await rotateIfLive(ctx, presented, presentedHash);
+  if (rotated) return rotated;
+  // The full path: the token is unknown, already rotated (a retry or a reuse), superseded or expired.
   const family = await lockFamilyOf(ctx, presentedHash);
   if (!family) {
     countRefreshOutcome(ctx, 'invalid', null);
@@ -92,6 +97,80 @@ export async function refreshSession(ctx: RequestScope, presented: string): Prom
   await ctx.em.flush();
   countRefreshOutcome(ctx, decision.kind === 'rotate' ? 'rotated' : 'retried', entered?.org.tier ?? null);
   return payload(ctx, session, entered, next, now);
+}
+
+/**
+ * The common case in three statements (refresh.queries.ts): the presented token is the live token of
+ * its family, so it is retired at once by a compare-and-swap; the session takes on the current policy
+ * of every org it has entered (strictest wins), decideRefresh still decides revocation and expiry,
+ * decideReentry the org, and the successor is written only while the session is not revoked. Any
+ * refusal raises and the request's rollback undoes the retirement. Null when the token is not the
+ * live one: the full path (lockFamilyOf, decideRefresh) takes over in the same transaction.
+ */
+async function rotateIfLive(ctx: RequestScope, presented: string, presentedHash: string): Promise<AuthPayload | null> {
+  const now = ctx.app.now();
+  const retired = await retireIfLive(ctx.em, presentedHash, now);
+  if (!retired) return null;
+  const { session } = retired;
+  await ctx.app.rateLimiter.consume('refreshPerSession', session.id);
+  // tenant: no org; the user of the session the presented token belongs to (RLS shows the user's own memberships and orgs).
+  await ctx.tx.enterTenant({ orgId: null, userId: session.userId });
+  const context: RotationContext = session.revokedAt ? { memberships: [], keys: [] } : await rotationContext(ctx.em, session.userId, session.enteredOrgIds, session.activeOrgId ?? null);
+  const orgs = context.memberships.map((m) => m.org);
+  if (orgs.length > 0) takePolicy(session, strictestPolicy([session.policy, ...orgs.map(policyOf)]), now);
+  const active = context.memberships.find((m) => m.org.id === session.activeOrgId) ?? null;
+  const activeTier = active?.org.tier ?? null;
+  const decision = decideRefresh(
+    { expiresAt: retired.tokenExpiresAt, rotatedAt: null, retiredBy: null, successorIsLive: false },
+    { revokedAt: session.revokedAt ?? null, expiresAt: sessionEnd(session) },
+    session.policy.refreshReuseLeewaySeconds,
+    now,
+  );
+  if (decision.kind === 'revoked') {
+    countRefreshOutcome(ctx, 'revoked', activeTier);
+    throw new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked');
+  }
+  if (decision.kind === 'expired') {
+    countRefreshOutcome(ctx, 'expired', activeTier);
+    throw new AppError(ErrorCode.SESSION_EXPIRED, 'Session expired');
+  }
+  if (decision.kind !== 'rotate') throw new Error(`refresh: a live token decided ${decision.kind}`);
+  const reentry = decideReentry({
+    activeOrgId: session.activeOrgId ?? null,
+    boundOrgId: session.boundOrgId ?? null,
+    membership: active ? { isolatedSession: policyOf(active.org).isolatedSession } : null,
+  });
+  let entered: Entered | null = null;
+  switch (reentry.kind) {
+    case 'enter':
+      entered = active;
+      break;
+    case 'no_org':
+      break;
+    case 'leave_org':
+      session.activeOrgId = null;
+      break;
+    case 'revoke_bound':
+      revokeBoundApart(ctx, session, now);
+      throw new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked');
+  }
+  session.idleExpiresAt = idleEnd(now, session.policy, session.expiresAt);
+  session.lastUsedAt = now;
+  const next = successorToken(ctx.app.config.kek, presented);
+  const written = await commitRotation(ctx.em, { session, successor: { id: randomUUID(), tokenHash: hashToken(next), parentId: retired.tokenId }, now });
+  if (!written) {
+    countRefreshOutcome(ctx, 'revoked', activeTier);
+    throw new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked');
+  }
+  countRefreshOutcome(ctx, 'rotated', entered?.org.tier ?? null);
+  return payload(ctx, session, entered, next, now, context.keys);
+}
+
+/** A session bound to an org it may no longer serve ends, apart from this request (which fails). */
+function revokeBoundApart(ctx: RequestScope, session: DeviceSession, now: Date): void {
+  const { orm } = ctx.app;
+  const where = { id: session.id, userId: session.userId };
+  ctx.tx.afterFinish(async () => void (await runApart(orm, { orgId: null, userId: session.userId }, (tx) => revokeSessions(tx.em, where, 'MEMBER_REMOVED', now))));
 }
 
 /**
@@ -173,12 +252,9 @@ async function reenterActiveOrg(ctx: RequestScope, session: DeviceSession, now: 
       return entered;
     case 'no_org':
       return null;
-    case 'revoke_bound': {
-      const { orm } = ctx.app;
-      const where = { id: session.id, userId: session.userId };
-      ctx.tx.afterFinish(async () => void (await runApart(orm, { orgId: null, userId: session.userId }, (tx) => revokeSessions(tx.em, where, 'MEMBER_REMOVED', now))));
+    case 'revoke_bound':
+      revokeBoundApart(ctx, session, now);
       throw new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked');
-    }
     case 'leave_org':
       session.activeOrgId = null;
       await ctx.tx.enterTenant({ orgId: null, userId: session.userId });

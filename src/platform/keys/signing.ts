@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { decideSigningKey, needsDedicatedKey } from '../../core/decisions/decide-signing-key.ts';
+import { decideSigningKey, needsDedicatedKey, type ActiveKey } from '../../core/decisions/decide-signing-key.ts';
 import type { AppServices } from '../services.ts';
 import { policyOf, type OrganizationView } from '../tenancy/organization-view.ts';
 import { activeSigningKeys, ensureSigningKey, type ActiveSigningKey } from './key-ring.ts';
@@ -11,7 +11,15 @@ import { activeSigningKeys, ensureSigningKey, type ActiveSigningKey } from './ke
  * refresh, switch, delegation and the client-credentials grant all come here).
  */
 export async function signingKeyFor(em: EntityManager, app: Pick<AppServices, 'config' | 'keys'>, org: Pick<OrganizationView, 'id' | 'tier' | 'policyOverrides'> | null, now: Date): Promise<ActiveSigningKey> {
-  const decision = decideSigningKey(org?.id ?? null, org ? policyOf(org).dedicatedSigningKey : false, await activeSigningKeys(em, org?.id ?? null));
+  return signingKeyAmong(em, app, org, await activeSigningKeys(em, org?.id ?? null), now);
+}
+
+/**
+ * signingKeyFor with the unretired keys already read in the caller's transaction (the global key and
+ * `org`'s own: the refresh reads them with its other state in one statement).
+ */
+export async function signingKeyAmong(em: EntityManager, app: Pick<AppServices, 'config' | 'keys'>, org: Pick<OrganizationView, 'id' | 'tier' | 'policyOverrides'> | null, active: readonly ActiveKey[], now: Date): Promise<ActiveSigningKey> {
+  const decision = decideSigningKey(org?.id ?? null, org ? policyOf(org).dedicatedSigningKey : false, active);
   if (decision.kind === 'none') throw new Error('orgbound: no active global signing key');
   const kid = decision.kind === 'use' ? decision.kid : await ensureSigningKey(em, app.config.kek, org!.id, now);
   return app.keys.signingKey(kid, em);
