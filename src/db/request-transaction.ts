@@ -17,9 +17,23 @@ const sameTenant = (a: TenantSetting | null, b: TenantSetting): boolean => a !==
  * Private to the kernel: everything else enters a tenant through RequestTransaction.enterTenant.
  */
 async function applyTenant(em: EntityManager, tenant: TenantSetting): Promise<void> {
-  await transactionQuery(em, `select set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)`, [tenant.orgId ?? '', tenant.userId ?? '']);
+  await transactionQuery(em, `select ${tenantSettingSql('$1', '$2')}`, tenantSettingValues(tenant));
+  applyTenantFilter(em, tenant);
+}
+
+function applyTenantFilter(em: EntityManager, tenant: TenantSetting): void {
   if (tenant.orgId) em.setFilterParams(TENANT_FILTER, { orgId: tenant.orgId });
   else clearTenantFilter(em);
+}
+
+/** The select-list fragment that sets the tenant for RLS, its two values bound at `orgParam` and `userParam`. */
+export function tenantSettingSql(orgParam: string, userParam: string): string {
+  return `set_config('app.org_id', ${orgParam}, true), set_config('app.user_id', ${userParam}, true)`;
+}
+
+/** The values tenantSettingSql binds, in its order. */
+export function tenantSettingValues(tenant: TenantSetting): [string, string] {
+  return [tenant.orgId ?? '', tenant.userId ?? ''];
 }
 
 function clearTenantFilter(em: EntityManager): void {
@@ -145,6 +159,25 @@ export class RequestTransaction {
     if (!this.readOnly) await this.em.flush();
     detachTenantData(this.em);
     await this.setTenant(tenant);
+  }
+
+  /**
+   * The one door, entered by the statement that makes the decision: `write` sends one statement whose
+   * RETURNING (or select list) carries tenantSettingSql with tenantSettingValues(tenant), evaluated
+   * only for the row it writes, and answers whether that row was written. Written: the transaction
+   * is in `tenant` (RLS by that statement, the ORM filter here). Not written: nothing moved. Pending
+   * changes are flushed and tenant data forgotten first, as enterTenant does. Saves the statement
+   * enterTenant would send after a write that already decided the tenant (refreshSession).
+   */
+  async enterTenantWith(tenant: TenantSetting, write: () => Promise<boolean>): Promise<boolean> {
+    if (this.state !== 'open') throw new Error('enterTenantWith outside an open request transaction');
+    if (!this.readOnly) await this.em.flush();
+    detachTenantData(this.em);
+    if (!(await write())) return false;
+    if (this.enforced) applyTenantFilter(this.em, tenant);
+    this.current = { orgId: tenant.orgId, userId: tenant.userId };
+    this.entered++;
+    return true;
   }
 
   private async setTenant(tenant: TenantSetting): Promise<void> {

@@ -147,8 +147,8 @@ describe('a heavier read, three levels deep, still costs one statement per level
 });
 
 describe('a refresh is at most 8 statements', () => {
-  /** The rotation (src/modules/sessions/refresh.queries.ts) on the request's connection; the two rate-limit counters go to the side pool. */
-  const REFRESH_SHAPE = [/^begin/i, /^with retired as \( update refresh_tokens .* where token_hash = \$1 and rotated_at is null/, /set_config\('app\.org_id'/, /from organizations o join memberships m/, /^with live as \( update device_sessions .* insert into refresh_tokens/, /^commit/i];
+  /** The rotation (src/modules/sessions/rotation.queries.ts) on the request's connection, the successor's write entering the org the payload's nested fields read in; the two rate-limit counters go to the side pool. */
+  const REFRESH_SHAPE = [/^begin/i, /^with retired as \( update refresh_tokens .* where token_hash = \$1 and rotated_at is null/, /set_config\('app\.org_id'/, /from organizations o join memberships m/, /^with live as \( update device_sessions .* insert into refresh_tokens .* returning id, set_config\('app\.org_id'/, /^commit/i];
 
   test('six on the request transaction, two on the rate limiter\'s side pool', async (t) => {
     const tenant = await createTenant(api, 'refresh');

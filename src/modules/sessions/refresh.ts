@@ -16,7 +16,7 @@ import { policyOf, type Entered, type OrganizationView } from '../../platform/te
 import { DeviceSession } from './device-session.entity.ts';
 import { enterMembership, newTokenRow, payload, type AuthPayload } from './open-session.ts';
 import { RefreshToken } from './refresh-token.entity.ts';
-import { commitRotation, retireIfLive, rotationContext, type RotationContext } from './refresh.queries.ts';
+import { commitRotation, retireIfLive, rotationContext, type RotationContext } from './rotation.queries.ts';
 import { revokeSessions } from './sessions.queries.ts';
 
 const invalidRefreshToken = () => new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
@@ -100,7 +100,7 @@ export async function refreshSession(ctx: RequestScope, presented: string): Prom
 }
 
 /**
- * The common case in three statements (refresh.queries.ts): the presented token is the live token of
+ * The common case in three statements (rotation.queries.ts): the presented token is the live token of
  * its family, so it is retired at once by a compare-and-swap; the session takes on the current policy
  * of every org it has entered (strictest wins), decideRefresh still decides revocation and expiry,
  * decideReentry the org, and the successor is written only while the session is not revoked. Any
@@ -157,7 +157,9 @@ async function rotateIfLive(ctx: RequestScope, presented: string, presentedHash:
   session.idleExpiresAt = idleEnd(now, session.policy, session.expiresAt);
   session.lastUsedAt = now;
   const next = successorToken(ctx.app.config.kek, presented);
-  const written = await commitRotation(ctx.em, { session, successor: { id: randomUUID(), tokenHash: hashToken(next), parentId: retired.tokenId }, now });
+  // tenant: the user's live membership of the active org, read above (rotationContext), entered once the successor is written; the payload's nested fields read in it, as after the full path.
+  const tenant = { orgId: entered?.org.id ?? null, userId: session.userId };
+  const written = await commitRotation(ctx.tx, { session, successor: { id: randomUUID(), tokenHash: hashToken(next), parentId: retired.tokenId }, now }, tenant);
   if (!written) {
     countRefreshOutcome(ctx, 'revoked', activeTier);
     throw new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked');
