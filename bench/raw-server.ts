@@ -37,19 +37,24 @@ import { addressSubject } from '../src/api/http/client-address.ts';
 import type { RateLimit, RateLimitRule } from '../src/core/decisions/decide-rate-limit.ts';
 import { RateLimiter } from '../src/platform/limits/rate-limiter.ts';
 import { createLogger } from '../src/platform/observability/logger.ts';
-import { idleEnd, sessionEnd, tightenedEnds } from '../src/core/policy/session-ends.ts';
+import { idleEnd, sessionEnd } from '../src/core/policy/session-ends.ts';
 import type { Metrics } from '../src/platform/observability/metrics.ts';
 import { decideEntry } from '../src/core/decisions/decide-entry.ts';
-import { resolvePolicy, strictestPolicy, type PolicyOverrides, type SessionPolicy } from '../src/core/policy/session-policy.ts';
-import { decideRefresh, successorIsLive } from '../src/core/decisions/decide-refresh.ts';
+import { resolvePolicy, strictestPolicy } from '../src/core/policy/session-policy.ts';
+import { decideRefresh } from '../src/core/decisions/decide-refresh.ts';
 import { decideReentry } from '../src/core/decisions/decide-reentry.ts';
 import { decideSigningKey } from '../src/core/decisions/decide-signing-key.ts';
 import { requireSignedIn, requireTenant } from '../src/platform/tenancy/require.ts';
 import { decideScope, decideServiceScope, type TenantScope } from '../src/core/decisions/decide-scope.ts';
 import { storableText } from '../src/core/validation.ts';
+import type { RequestTransaction } from '../src/db/request-transaction.ts';
+import type { ActiveKey } from '../src/core/decisions/decide-signing-key.ts';
+import type { DeviceSession } from '../src/modules/sessions/device-session.entity.ts';
+import { takePolicy } from '../src/modules/sessions/refresh.ts';
+import { commitRotation, commitSwitch, lockForSwitch, retireIfLive, rotationContext } from '../src/modules/sessions/rotation.queries.ts';
+import { policyOf, type Entered } from '../src/platform/tenancy/organization-view.ts';
 import { OPERATIONS } from './lib/operations.ts';
 import { BENCH_RATE_LIMITS } from './lib/rate-limits.ts';
-import { type RetiredBy, type Role, type Tier } from '../src/core/vocabulary.ts';
 
 export interface RawServerOptions {
   /** The confined runtime role (`orgbound_app`): RLS applies. */
@@ -280,6 +285,12 @@ class RequestTx {
     return this as unknown as EntityManager;
   }
 
+  /** rotation.queries.ts's view of the request transaction: the EntityManager, and a tenant entered by the write itself (no ORM filter here). */
+  get transaction(): RequestTransaction {
+    const view = { em: this.em, enterTenantWith: (_tenant: unknown, write: () => Promise<boolean>) => write() };
+    return view as unknown as RequestTransaction;
+  }
+
   /** COMMIT or ROLLBACK, once; a connection that failed either is destroyed rather than pooled. A failed COMMIT raises. */
   async end(commit: boolean): Promise<void> {
     if (this.ended) return;
@@ -337,8 +348,6 @@ interface TaskRow {
   done: boolean;
 }
 
-/** `$first, …` for an `in (…)` list of `count` values, as MikroORM writes one. */
-const inList = (first: number, count: number) => Array.from({ length: count }, (_, i) => `$${first + i}`).join(', ');
 
 const PAGE_SIZE = 20; // projects(first: 20)
 const SELECT_PROJECT = `select "org_id" as "orgId", "id" as "id", "name" as "name", "created_at" as "createdAt" from "projects" where org_id = $1 and (id = any($2::uuid[]))`;
@@ -395,233 +404,99 @@ async function createTask({ tx, scope, variables }: OperationRequest): Promise<u
 }
 
 // ---- Sessions (src/modules/sessions/) -------------------------------------------------
+// The statements are src's own (rotation.queries.ts), as are the decisions; what is not reproduced
+// (a retry or reuse of a rotated token, an MFA code, an org that isolates its sessions) is refused.
 
-interface SessionRow {
-  id: string;
-  user_id: string;
-  created_at: Date;
-  last_used_at: Date;
-  expires_at: Date;
-  idle_expires_at: Date;
-  revoked_at: Date | null;
-  bound_org_id: string | null;
-  active_org_id: string | null;
-  entered_org_ids: string[];
-  policy: SessionPolicy;
-  auth_time: Date;
-  amr: string[];
-  mfa_at: Date | null;
-}
-interface TokenRow {
-  id: string;
-  session_id: string;
-  token_hash: string;
-  expires_at: Date;
-  rotated_at: Date | null;
-  retired_by: RetiredBy | null;
-}
-interface OrgRow {
-  id: string;
-  tier: Tier;
-  policy_overrides: PolicyOverrides;
-}
-interface Entered {
-  readonly org: OrgRow;
-  readonly role: Role;
-}
 interface TokenPair {
   readonly accessToken: string;
   readonly refreshToken: string;
 }
 
-const SELECT_SESSION = `select "d0".* from "device_sessions" as "d0" where "d0"."id" = $1 limit 1`;
-const RETIRE_TOKEN = `update "refresh_tokens" set "rotated_at" = $1, "retired_by" = $2 where "id" = $3`;
-const lockUser = (tx: RequestTx, userId: string) => advisoryXactLock(tx.em, `orgbound:user:${userId}`);
-const policyOf = (org: OrgRow) => resolvePolicy(org.tier, org.policy_overrides);
+const sessionRevoked = () => new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked');
 
-/** refreshSession: a rotation, or a retry within the leeway (the same successor again); statements in its order. */
+/** refreshSession's fast path (src/modules/sessions/refresh.ts rotateIfLive), statement for statement. */
 async function refreshSession({ app, tx, variables, clientAddress }: OperationRequest): Promise<TokenPair> {
   const presented = stringVariable(variables, 'refreshToken');
   await app.rateLimiter.consume('refreshPerAddress', clientAddress);
-  const seen = REFRESH_TOKEN_PATTERN.test(presented) ? await tx.first<TokenRow>(`select "r0".* from "refresh_tokens" as "r0" where "r0"."token_hash" = $1 limit 1`, [hashToken(presented)]) : null;
-  const owner = seen ? await tx.first<SessionRow>(SELECT_SESSION, [seen.session_id]) : null;
-  if (!seen || !owner) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
-  await app.rateLimiter.consume('refreshPerSession', owner.id);
-  await lockUser(tx, owner.user_id);
-  const token = await tx.first<TokenRow>(`select "r0".* from "refresh_tokens" as "r0" where "r0"."id" = $1 limit 1`, [seen.id]);
-  const session = await tx.first<SessionRow>(SELECT_SESSION, [owner.id]);
-  if (!token || !session) throw new Error('refresh token or session gone under the lock');
+  if (!REFRESH_TOKEN_PATTERN.test(presented)) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
   const now = new Date();
-  let saved = { ...session };
-  const enteredOrgs = session.revoked_at ? [] : await tightenToEnteredOrgs(tx, session, now);
+  const retired = await retireIfLive(tx.em, hashToken(presented), now);
+  if (!retired) throw notReproduced("a refresh with a token that is not its family's live token");
+  const { session } = retired;
+  await app.rateLimiter.consume('refreshPerSession', session.id);
+  await tx.setTenant(null, session.userId);
+  const context = session.revokedAt ? { memberships: [], keys: [] } : await rotationContext(tx.em, session.userId, session.enteredOrgIds, session.activeOrgId ?? null);
+  const orgs = context.memberships.map((m) => m.org);
+  if (orgs.length > 0) takePolicy(session, strictestPolicy([session.policy, ...orgs.map(policyOf)]), now);
+  const active = context.memberships.find((m) => m.org.id === session.activeOrgId) ?? null;
+  const decision = decideRefresh(
+    { expiresAt: retired.tokenExpiresAt, rotatedAt: null, retiredBy: null, successorIsLive: false },
+    { revokedAt: session.revokedAt ?? null, expiresAt: sessionEnd(session) },
+    session.policy.refreshReuseLeewaySeconds,
+    now,
+  );
+  if (decision.kind === 'revoked') throw sessionRevoked();
+  if (decision.kind === 'expired') throw new AppError(ErrorCode.SESSION_EXPIRED, 'Session expired');
+  if (decision.kind !== 'rotate') throw new Error(`refresh: a live token decided ${decision.kind}`);
+  const reentry = decideReentry({ activeOrgId: session.activeOrgId ?? null, boundOrgId: session.boundOrgId ?? null, membership: active ? { isolatedSession: policyOf(active.org).isolatedSession } : null });
+  if (reentry.kind !== 'enter' && reentry.kind !== 'no_org') throw notReproduced('a refresh whose active organization is gone or isolated');
+  const entered = reentry.kind === 'enter' ? active : null;
+  session.idleExpiresAt = idleEnd(now, session.policy, session.expiresAt);
+  session.lastUsedAt = now;
   const next = successorToken(app.options.kek, presented);
-  const rotate = await decideRotation(tx, token, session, next, now);
-  if (rotate) {
-    saved = await flushSession(tx, saved, session); // the tightened policy, then retire: one live token per family
-    await tx.rows(RETIRE_TOKEN, [now, 'refresh', token.id]);
-    session.idle_expires_at = idleEnd(now, session.policy, session.expires_at);
-  }
-  session.last_used_at = now;
-  const entered = await activeOrgOf(tx, session, enteredOrgs);
-  if (rotate) await insertRefreshToken(tx, session, next, token.id, now);
-  await flushSession(tx, saved, session);
-  return issueTokens(app, tx, session, entered, next, now);
+  const tenant = { orgId: entered?.org.id ?? null, userId: session.userId };
+  if (!(await commitRotation(tx.transaction, { session, successor: { id: randomUUID(), tokenHash: hashToken(next), parentId: retired.tokenId }, now }, tenant))) throw sessionRevoked();
+  return issueTokens(app, session, entered, next, now, context.keys);
 }
 
-/**
- * decideRefresh on what the database holds under the lock: true to rotate, false for a retry (a
- * response lost in flight: the bench loses one per connection whenever a measurement stops).
- * Raises for the rest; reuse is refused without its revocation of every session of the user.
- */
-async function decideRotation(tx: RequestTx, token: TokenRow, session: SessionRow, next: string, now: Date): Promise<boolean> {
-  const successor = token.rotated_at
-    ? await tx.first<TokenRow>(`select "r0".* from "refresh_tokens" as "r0" where "r0"."parent_id" = $1 and "r0"."session_id" = $2 limit 1`, [token.id, session.id])
-    : null;
-  const live = successorIsLive({ retiredBy: token.retired_by, successor: successor && { rotatedAt: successor.rotated_at, tokenHash: successor.token_hash }, derivedSuccessorHash: hashToken(next) });
-  const presented = { expiresAt: token.expires_at, rotatedAt: token.rotated_at, retiredBy: token.retired_by, successorIsLive: live };
-  const decision = decideRefresh(presented, { revokedAt: session.revoked_at, expiresAt: end(session) }, session.policy.refreshReuseLeewaySeconds, now);
-  switch (decision.kind) {
-    case 'rotate':
-      return true;
-    case 'retry':
-      return false;
-    case 'revoked':
-      throw new AppError(ErrorCode.SESSION_REVOKED, 'Session revoked');
-    case 'expired':
-      throw new AppError(ErrorCode.SESSION_EXPIRED, 'Session expired');
-    case 'superseded':
-      throw new AppError(ErrorCode.UNAUTHENTICATED, 'Refresh token superseded by an organization switch');
-    case 'reuse':
-      throw new AppError(ErrorCode.UNAUTHENTICATED, 'Refresh token reused (raw bench server: the revocation of every session of the user is not reproduced)');
-  }
-}
-
-/** tightenToEnteredOrgs: the session's policy becomes the strictest of every org it has entered. */
-async function tightenToEnteredOrgs(tx: RequestTx, session: SessionRow, now: Date): Promise<OrgRow[]> {
-  if (session.entered_org_ids.length === 0) return [];
-  await tx.setTenant(null, session.user_id);
-  const orgs = await tx.rows<OrgRow>(`select "o0".* from "organizations" as "o0" where "o0"."id" in (${inList(1, session.entered_org_ids.length)})`, session.entered_org_ids);
-  applyPolicy(session, strictestPolicy([session.policy, ...orgs.map(policyOf)]), now);
-  return orgs;
-}
-
-/** activeOrgOf while the membership lives; the rest (membership gone, isolation turned on) is not reproduced. */
-async function activeOrgOf(tx: RequestTx, session: SessionRow, known: OrgRow[]): Promise<Entered | null> {
-  if (!session.active_org_id) return null;
-  const entered = await membershipIn(tx, session.active_org_id, session.user_id, known);
-  const reentry = decideReentry({ activeOrgId: session.active_org_id, boundOrgId: session.bound_org_id, membership: entered ? { isolatedSession: policyOf(entered.org).isolatedSession } : null });
-  if (reentry.kind === 'enter') return entered;
-  throw notReproduced('a refresh whose active organization is gone or isolated');
-}
-
-/**
- * membershipIn: sets the tenant to `orgId`, then the membership and the org. An org already read
- * in this transaction (`known`) is not read again, as MikroORM's identity map serves it.
- */
-async function membershipIn(tx: RequestTx, orgId: string, userId: string, known: OrgRow[] = []): Promise<Entered | null> {
-  await tx.setTenant(orgId, userId);
-  const membership = await tx.first<{ role: Role }>(`select "m0".* from "memberships" as "m0" where "m0"."org_id" = $1 and "m0"."user_id" = $2 limit 1`, [orgId, userId]);
-  if (!membership) return null;
-  const org = known.find((o) => o.id === orgId) ?? (await tx.first<OrgRow>(`select "o0".* from "organizations" as "o0" where "o0"."id" = $1 limit 1`, [orgId]));
-  return org ? { org, role: membership.role } : null;
-}
-
-/** switchOrganization without an MFA code (the bench's orgs require none). */
+/** switchOrganization without an MFA code (src/modules/sessions/switch.ts), statement for statement. */
 async function switchOrganization({ app, tx, scope: maybeScope, variables }: OperationRequest): Promise<TokenPair> {
   const scope = requireSignedIn(maybeScope);
   const targetOrgId = parseId(stringVariable(variables, 'organizationId'), 'organizationId');
   if (variables.mfaCode) throw notReproduced('switchOrganization with an MFA code');
-  await lockUser(tx, scope.userId);
-  const session = await tx.first<SessionRow>(`select "d0".* from "device_sessions" as "d0" where "d0"."id" = $1 and "d0"."user_id" = $2 limit 1`, [scope.sessionId, scope.userId]);
-  const user = await tx.first<{ totp_secret_sealed: string | null }>(`select "u0".* from "users" as "u0" where "u0"."id" = $1 limit 1`, [scope.userId]);
-  if (!session || !user) throw new Error('switchOrganization: session or user not found');
-  const entered = await membershipIn(tx, targetOrgId, scope.userId);
+  const state = await lockForSwitch(tx.em, scope.sessionId, scope.userId, targetOrgId);
+  if (!state) throw new Error('switchOrganization: the verified session is not in the database');
+  const { session, entered } = state;
   const now = new Date();
-  const policy = entered ? policyOf(entered.org) : resolvePolicy('STANDARD');
-  const entry = { boundOrgId: session.bound_org_id, mfaAt: session.mfa_at };
-  const decision = decideEntry({ via: 'switch', targetOrgId, policy, member: entered !== null, session: entry, hasTotp: !!user.totp_secret_sealed, code: 'absent' }, now);
+  const decision = decideEntry(
+    {
+      via: 'switch',
+      targetOrgId,
+      policy: entered ? policyOf(entered.org) : resolvePolicy('STANDARD'),
+      member: entered !== null,
+      session: { boundOrgId: session.boundOrgId ?? null, mfaAt: session.mfaAt ?? null },
+      hasTotp: state.hasTotp,
+      code: 'absent',
+    },
+    now,
+  );
   if (decision.kind === 'deny') throw new AppError(decision.code, decision.message);
   if (!entered) throw forbidden('Not a member of that organization');
-  let saved = { ...session };
-  session.mfa_at = decision.mfaAt;
-  if (!session.entered_org_ids.includes(entered.org.id)) session.entered_org_ids = [...session.entered_org_ids, entered.org.id];
-  session.active_org_id = entered.org.id;
-  session.last_used_at = now;
-  applyPolicy(session, strictestPolicy([session.policy, policyOf(entered.org)]), now);
-  const live = await tx.first<TokenRow>(`select "r0".* from "refresh_tokens" as "r0" where "r0"."session_id" = $1 and "r0"."rotated_at" is null limit 1`, [session.id]);
-  if (!live) throw notReproduced('a switch of a session without a live refresh token');
-  await tx.rows(RETIRE_TOKEN, [now, 'switch', live.id]); // retire first: one live token per family
-  saved = await flushSession(tx, saved, session);
-  session.idle_expires_at = idleEnd(now, session.policy, session.expires_at);
+  session.mfaAt = decision.mfaAt;
+  if (!session.enteredOrgIds.includes(entered.org.id)) session.enteredOrgIds = [...session.enteredOrgIds, entered.org.id];
+  session.activeOrgId = entered.org.id;
+  session.lastUsedAt = now;
+  takePolicy(session, strictestPolicy([session.policy, policyOf(entered.org)]), now);
+  session.idleExpiresAt = idleEnd(now, session.policy, session.expiresAt);
   const refreshToken = newOpaqueToken('ort');
+  await commitSwitch(tx.transaction, { session, successor: { id: randomUUID(), tokenHash: hashToken(refreshToken) }, now }, { orgId: entered.org.id, userId: scope.userId });
   const detail = { from: scope.orgId, mfa: false, ...(scope.actor ? { actor_agent: scope.actor } : {}) };
   await recordSecurityEvent(tx.em, { type: 'ORGANIZATION_SWITCHED', userId: scope.userId, sessionId: session.id, orgId: entered.org.id, detail }, now);
-  await insertRefreshToken(tx, session, refreshToken, live.id, now);
-  await flushSession(tx, saved, session);
-  return issueTokens(app, tx, session, entered, refreshToken, now);
+  return issueTokens(app, session, entered, refreshToken, now, state.keys);
 }
 
-const end = (s: SessionRow) => sessionEnd({ expiresAt: s.expires_at, idleExpiresAt: s.idle_expires_at });
-
-
-/** takePolicy (src/modules/sessions/refresh.ts): the (already strictest) policy, and the ends tightenedEnds gives. */
-function applyPolicy(session: SessionRow, policy: SessionPolicy, now: Date): void {
-  session.policy = { ...policy };
-  const ends = tightenedEnds({ createdAt: session.created_at, expiresAt: session.expires_at, idleExpiresAt: session.idle_expires_at }, policy, now);
-  session.expires_at = ends.expiresAt;
-  session.idle_expires_at = ends.idleExpiresAt;
-}
-
-/** The columns a session flush may write, in the entity's property order. */
-const SESSION_COLUMNS = ['last_used_at', 'expires_at', 'idle_expires_at', 'active_org_id', 'entered_org_ids', 'policy', 'mfa_at'] as const;
-
-/**
- * MikroORM's flush of a device session: one UPDATE of the columns that differ from `saved` (none: no
- * statement). A newly assigned policy object always counts as changed, as it does for MikroORM,
- * which compares the JSON it is given with jsonb's re-ordered keys. Returns the new saved state.
- */
-async function flushSession(tx: RequestTx, saved: SessionRow, session: SessionRow): Promise<SessionRow> {
-  const changed = SESSION_COLUMNS.filter((c) => {
-    const [a, b] = [saved[c], session[c]];
-    if (a instanceof Date && b instanceof Date) return a.getTime() !== b.getTime();
-    if (Array.isArray(a) && Array.isArray(b)) return a.join() !== b.join();
-    return a !== b;
-  });
-  if (changed.length === 0) return saved;
-  const sets = changed.map((c, i) => `"${c}" = $${i + 1}`).join(', ');
-  const values = changed.map((c) => (c === 'policy' ? JSON.stringify(session.policy) : session[c]));
-  await tx.rows(`update "device_sessions" set ${sets} where "id" = $${changed.length + 1}`, [...values, session.id]);
-  return { ...session };
-}
-
-/** newTokenRow: only the hash is stored; the token expires at the session's idle end. */
-async function insertRefreshToken(tx: RequestTx, session: SessionRow, token: string, parentId: string, now: Date): Promise<void> {
-  await tx.rows(
-    `insert into "refresh_tokens" ("id", "session_id", "parent_id", "token_hash", "created_at", "expires_at", "rotated_at", "retired_by") values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [randomUUID(), session.id, parentId, hashToken(token), now, session.idle_expires_at, null, null],
-  );
-}
-
-/**
- * payload and signingKeyFor: the key the database names for `entered` (activeSigningKeyId's
- * statement), and an access token that never outlives the session.
- */
-async function issueTokens(app: RawApp, tx: RequestTx, session: SessionRow, entered: Entered | null, refreshToken: string, now: Date): Promise<TokenPair> {
+/** payload and signingKeyAmong: the key decideSigningKey picks among those the statement read, and an access token that never outlives the session. */
+async function issueTokens(app: RawApp, session: DeviceSession, entered: Entered | null, refreshToken: string, now: Date, keys: readonly ActiveKey[]): Promise<TokenPair> {
   const orgId = entered?.org.id ?? null;
-  const keys = await tx.rows<{ id: string; owner_org_id: string | null }>(
-    `select "s0"."id", "s0"."owner_org_id" from "signing_keys" as "s0" where "s0"."retired_at" is null and ("s0"."owner_org_id" is null${orgId ? ` or "s0"."owner_org_id" = $1` : ''})`,
-    orgId ? [orgId] : [],
-  );
-  const decision = decideSigningKey(orgId, entered ? policyOf(entered.org).dedicatedSigningKey : false, keys.map((k) => ({ kid: k.id, ownerOrgId: k.owner_org_id })));
+  const decision = decideSigningKey(orgId, entered ? policyOf(entered.org).dedicatedSigningKey : false, [...keys]);
   if (decision.kind === 'none') throw new Error('orgbound: no active global signing key');
   if (decision.kind === 'create_dedicated') throw notReproduced("creating an organization's signing key");
-  const chosen = { id: decision.kid };
-  const ttlSeconds = Math.max(1, Math.min(session.policy.accessTokenTtlSeconds, Math.floor((end(session).getTime() - now.getTime()) / 1000)));
-  const access = await signAccessToken(await signingKey(app.keys, chosen.id), { iss: app.options.issuer, aud: app.options.audience }, {
-    userId: session.user_id,
+  const ttlSeconds = Math.max(1, Math.min(session.policy.accessTokenTtlSeconds, Math.floor((sessionEnd(session).getTime() - now.getTime()) / 1000)));
+  const access = await signAccessToken(await signingKey(app.keys, decision.kid), { iss: app.options.issuer, aud: app.options.audience }, {
+    userId: session.userId,
     sessionId: session.id,
     org: entered ? { id: entered.org.id, tier: entered.org.tier, role: entered.role } : undefined,
-    authTime: session.auth_time,
+    authTime: session.authTime,
     amr: session.amr,
     ttlSeconds,
     now,

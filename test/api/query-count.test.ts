@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { startTestApi, type GqlResult, type TestApi } from '../support/harness.ts';
 import { StatementRecorder } from '../support/statements.ts';
-import { createTenant, PASSWORD, type Tenant } from '../support/tenants.ts';
+import { createOrganization, createTenant, PASSWORD, type Tenant } from '../support/tenants.ts';
 
 /**
  * What one read of a signed-in tenant costs, in order:
@@ -175,6 +175,38 @@ describe('a refresh is at most 8 statements', () => {
     } finally {
       side.query = query;
       side.execute = execute;
+    }
+  });
+});
+
+describe('a switch is at most 8 statements', () => {
+  /** The switch (src/modules/sessions/switch.ts, rotation.queries.ts): the scope, one locked read, one write that enters the target org, the audit event. */
+  const SWITCH_SHAPE = [
+    /^begin/i,
+    /set_config\('app\.org_id'/,
+    /from device_sessions/,
+    /from device_sessions s join users u .* for update of s/,
+    /^with retired as \( update refresh_tokens .* insert into refresh_tokens .* returning id, set_config\('app\.org_id'/,
+    /^insert into security_events/,
+    /^commit/i,
+  ];
+
+  test('seven, back and forth between two orgs, the payload readable in the org entered', async (t) => {
+    const tenant = await createTenant(api, 'switch');
+    const other = await createOrganization(api, tenant.token);
+    let token = tenant.token;
+    for (const [i, target] of [other, tenant.orgId, other].entries()) {
+      const { result, statements } = await recorder.record((): Promise<GqlResult> =>
+        api.gql(`mutation($o: ID!) { switchOrganization(organizationId: $o) { accessToken activeOrganization { id } } }`, { o: target }, token),
+      );
+      assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+      assert.equal(result.data.switchOrganization.activeOrganization.id, target);
+      token = result.data.switchOrganization.accessToken;
+      t.diagnostic(`switch ${i + 1}: ${statements.length} statements`);
+      assert.equal(statements.length, SWITCH_SHAPE.length, describeStatements(statements));
+      SWITCH_SHAPE.forEach((shape, n) => assert.match(statements[n]!.replace(/\s+/g, ' '), shape, describeStatements(statements)));
+      const members = await api.gql(`{ projects { edges { node { id } } } }`, {}, token);
+      assert.equal(members.errors, undefined, JSON.stringify(members.errors));
     }
   });
 });

@@ -84,7 +84,7 @@ export const GENEROUS_RATE_LIMITS: Readonly<Record<string, string>> = {
 /** Starts the API on port 0 against a fresh database (or `opts.db`). */
 export async function startTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
   const db = opts.db ?? (await createTestDatabase());
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...GENEROUS_RATE_LIMITS, ...opts.env });
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.DEBUG_TEST_LOG ?? 'silent', ...GENEROUS_RATE_LIMITS, ...opts.env });
   const server = await startServer({
     config,
     appDatabaseUrl: db.appUrl,

@@ -217,22 +217,31 @@ export async function lockForSwitch(em: EntityManager, sessionId: string, userId
   return { session: sessionOf(row), hasTotp: row.has_totp, entered, keys: keyList(row.keys) };
 }
 
-/** Retires the family's live token, writes the switched session and issues `successor` (parented on the retired token), in one statement. */
-export async function commitSwitch(em: EntityManager, r: Omit<Rotation, 'successor'> & { readonly successor: { readonly id: string; readonly tokenHash: string } }): Promise<void> {
+/**
+ * Retires the family's live token, writes the switched session and issues `successor` (parented on
+ * the retired token), in one statement that also enters `tenant` (the target org) once the successor
+ * is written. The session row is locked by lockForSwitch, so the statement always writes it.
+ */
+export async function commitSwitch(tx: RequestTransaction, r: Omit<Rotation, 'successor'> & { readonly successor: { readonly id: string; readonly tokenHash: string } }, tenant: TenantSetting): Promise<void> {
   const s = r.session;
-  await transactionQuery(
-    em,
-    `with retired as (
-       update refresh_tokens set rotated_at = $2, retired_by = 'switch'
-        where session_id = $1 and rotated_at is null
-        returning id),
-     live as (
-       update device_sessions set last_used_at = $2, expires_at = $3, idle_expires_at = $4, policy = $5, active_org_id = $6,
-                                  entered_org_ids = $7::uuid[], mfa_at = $8, amr = $9::text[]
-        where id = $1
-        returning id, idle_expires_at)
-     insert into refresh_tokens (id, session_id, parent_id, token_hash, created_at, expires_at)
-     select $10, live.id, (select id from retired), $11, $2, live.idle_expires_at from live`,
-    [s.id, r.now, s.expiresAt, s.idleExpiresAt, JSON.stringify(s.policy), s.activeOrgId ?? null, s.enteredOrgIds, s.mfaAt ?? null, s.amr, r.successor.id, r.successor.tokenHash],
-  );
+  const written = await tx.enterTenantWith(tenant, async () => {
+    const rows = await transactionQuery<{ id: string }>(
+      tx.em,
+      `with retired as (
+         update refresh_tokens set rotated_at = $2, retired_by = 'switch'
+          where session_id = $1 and rotated_at is null
+          returning id),
+       live as (
+         update device_sessions set last_used_at = $2, expires_at = $3, idle_expires_at = $4, policy = $5, active_org_id = $6,
+                                    entered_org_ids = $7::uuid[], mfa_at = $8, amr = $9::text[]
+          where id = $1
+          returning id, idle_expires_at)
+       insert into refresh_tokens (id, session_id, parent_id, token_hash, created_at, expires_at)
+       select $10, live.id, (select id from retired), $11, $2, live.idle_expires_at from live
+       returning id, ${tenantSettingSql('$12', '$13')}`,
+      [s.id, r.now, s.expiresAt, s.idleExpiresAt, JSON.stringify(s.policy), s.activeOrgId ?? null, s.enteredOrgIds, s.mfaAt ?? null, s.amr, r.successor.id, r.successor.tokenHash, ...tenantSettingValues(tenant)],
+    );
+    return rows.length === 1;
+  });
+  if (!written) throw new Error('switchOrganization: the locked session was not written');
 }

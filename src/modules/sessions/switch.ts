@@ -1,20 +1,19 @@
-import { LockMode } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
 import { decideEntry, type CodeCheck } from '../../core/decisions/decide-entry.ts';
 import { AppError, forbidden } from '../../core/errors.ts';
 import { parseId } from '../../core/ids.ts';
 import { idleEnd, withOtp } from '../../core/policy/session-ends.ts';
 import { resolvePolicy, strictestPolicy } from '../../core/policy/session-policy.ts';
-import { newOpaqueToken } from '../../platform/crypto/tokens.ts';
+import { hashToken, newOpaqueToken } from '../../platform/crypto/tokens.ts';
 import type { RequestScope } from '../../platform/request-scope.ts';
 import { recordAndCountEvent } from '../../platform/security-log/record-event.ts';
 import { policyOf } from '../../platform/tenancy/organization-view.ts';
 import { requireSignedIn } from '../../platform/tenancy/require.ts';
 import { findUser } from '../identity/index.ts';
-import { checkCode, hasTotp } from '../mfa/index.ts';
-import { DeviceSession } from './device-session.entity.ts';
-import { enterMembership, newTokenRow, payload, type AuthPayload } from './open-session.ts';
+import { checkCode } from '../mfa/index.ts';
+import { payload, type AuthPayload } from './open-session.ts';
 import { takePolicy } from './refresh.ts';
-import { RefreshToken } from './refresh-token.entity.ts';
+import { commitSwitch, lockForSwitch } from './rotation.queries.ts';
 
 /**
  * Moves the current device session into another org the user belongs to (docs/ARCHITECTURE.md,
@@ -27,12 +26,19 @@ import { RefreshToken } from './refresh-token.entity.ts';
 export async function switchOrganization(ctx: RequestScope, rawOrgId: string, mfaCode: string | null | undefined): Promise<AuthPayload> {
   const scope = requireSignedIn(ctx.scope);
   const targetOrgId = parseId(rawOrgId, 'organizationId');
-  // The family's row lock, as refreshSession takes it: a switch and a refresh of one session never interleave.
-  const session = await ctx.em.findOneOrFail(DeviceSession, { id: scope.sessionId, userId: scope.userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-  const user = await findUser(ctx, scope.userId);
-  const entered = await enterMembership(ctx, targetOrgId, scope.userId);
+  // One statement (rotation.queries.ts): the family's row lock, as refreshSession takes it (a switch
+  // and a refresh of one session never interleave), whether the user has TOTP, the user's own
+  // membership of the target (RLS member_read shows it in any tenant the user is in) and its keys.
+  const state = await lockForSwitch(ctx.em, scope.sessionId, scope.userId, targetOrgId);
+  if (!state) throw new Error('switchOrganization: the verified session is not in the database');
+  const { session, entered } = state;
   const now = ctx.app.now();
-  const code: CodeCheck = mfaCode && entered && hasTotp(user) ? await checkCode(ctx, user, mfaCode, { tier: entered.org.tier, orgId: entered.org.id }) : 'absent';
+  let code: CodeCheck = 'absent';
+  if (mfaCode && entered && state.hasTotp) {
+    // tenant: the user's live membership of the target, read under the session's lock above (checkCode writes the org's copy of MFA_PASSED there).
+    await ctx.tx.enterTenant({ orgId: entered.org.id, userId: scope.userId });
+    code = await checkCode(ctx, await findUser(ctx, scope.userId), mfaCode, { tier: entered.org.tier, orgId: entered.org.id });
+  }
   const decision = decideEntry(
     {
       via: 'switch',
@@ -40,7 +46,7 @@ export async function switchOrganization(ctx: RequestScope, rawOrgId: string, mf
       policy: entered ? policyOf(entered.org) : resolvePolicy('STANDARD'),
       member: entered !== null,
       session: { boundOrgId: session.boundOrgId ?? null, mfaAt: session.mfaAt ?? null },
-      hasTotp: hasTotp(user),
+      hasTotp: state.hasTotp,
       code,
     },
     now,
@@ -54,22 +60,15 @@ export async function switchOrganization(ctx: RequestScope, rawOrgId: string, mf
   session.activeOrgId = entered.org.id;
   session.lastUsedAt = now;
   takePolicy(session, strictestPolicy([session.policy, policyOf(entered.org)]), now);
-
-  const live = await ctx.em.findOne(RefreshToken, { sessionId: session.id, rotatedAt: null });
-  if (live) {
-    live.rotatedAt = now;
-    live.retiredBy = 'switch';
-    await ctx.em.flush(); // retire first: at most one live token per family (unique index)
-  }
   session.idleExpiresAt = idleEnd(now, session.policy, session.expiresAt);
   const refreshToken = newOpaqueToken('ort');
-  ctx.em.persist(newTokenRow(ctx, session, refreshToken, live?.id ?? null, now));
+  // tenant: the user's live membership of the target, read under the session's lock above; entered by the write that moves the session there.
+  await commitSwitch(ctx.tx, { session, successor: { id: randomUUID(), tokenHash: hashToken(refreshToken) }, now }, { orgId: entered.org.id, userId: scope.userId });
   await recordAndCountEvent(
     ctx,
     { type: 'ORGANIZATION_SWITCHED', userId: scope.userId, sessionId: session.id, orgId: entered.org.id, detail: { from: scope.orgId, mfa: code === 'valid' } },
     now,
     entered.org.tier,
   );
-  await ctx.em.flush();
-  return payload(ctx, session, entered, refreshToken, now);
+  return payload(ctx, session, entered, refreshToken, now, state.keys);
 }
