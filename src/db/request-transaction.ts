@@ -168,6 +168,9 @@ export class RequestTransaction {
    * is in `tenant` (RLS by that statement, the ORM filter here). Not written: nothing moved. Pending
    * changes are flushed and tenant data forgotten first, as enterTenant does. Saves the statement
    * enterTenant would send after a write that already decided the tenant (refreshSession).
+   * Only for a statement whose tables are not under RLS (device_sessions, refresh_tokens):
+   * PostgreSQL does not order a target-list set_config before a policy's InitPlan, so the setting may
+   * not be relied on within the statement itself, only after it.
    */
   async enterTenantWith(tenant: TenantSetting, write: () => Promise<boolean>): Promise<boolean> {
     if (this.state !== 'open') throw new Error('enterTenantWith outside an open request transaction');
