@@ -10,7 +10,7 @@
  *                    [--scenarios projectsWithTasks,refreshSession] [--modes enforced,raw] [--out file.json]
  */
 import autocannon from 'autocannon';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -33,6 +33,10 @@ const { values: args } = parseArgs({
     // Development: fewer modes (results.json is written only when all three ran).
     modes: { type: 'string', default: ALL_MODES.join(',') },
     out: { type: 'string', default: new URL('./results.json', import.meta.url).pathname },
+    // The burst phase (enforced only): other users' reads alone, then beside bursts of 100 presentations of one refresh token; 0 skips it.
+    'burst-seconds': { type: 'string', default: '8' },
+    // A soak (enforced only): projectsWithTasks for this many seconds, RSS sampled each second (300 for the 5-minute run); 0 skips it.
+    'soak-seconds': { type: 'string', default: '0' },
   },
 });
 const duration = Number(args.duration);
@@ -41,6 +45,8 @@ const connections = Number(args.connections);
 const warmup = Number(args.warmup);
 const scenarios = args.scenarios.split(',') as ScenarioName[];
 const MODES = args.modes.split(',') as Mode[];
+const burstSeconds = Number(args['burst-seconds']);
+const soakSeconds = Number(args['soak-seconds']);
 if (MODES[0] !== 'enforced' || MODES.some((m) => !ALL_MODES.includes(m))) throw new Error(`bench: --modes must start with enforced and name only ${ALL_MODES.join(', ')}`);
 for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`bench: unknown scenario ${s} (known: ${SCENARIOS.join(', ')})`);
 
@@ -92,6 +98,7 @@ async function main(): Promise<void> {
 
     const chains = await prepareChains(enforced.url, world);
     await checkModesAgree(byMode, world, chains);
+    const rss = new RssSampler(enforced.pid);
 
     const samples: Record<string, Record<Mode, Sample[]>> = {};
     for (let round = 0; round < rounds; round++) {
@@ -106,6 +113,12 @@ async function main(): Promise<void> {
       }
     }
 
+    const burst = burstSeconds > 0 ? await burstPhase(enforced.url, world, chains.enforced, burstSeconds) : null;
+    if (burst) log(`  burst: readers' p99 ${burst.readersAloneP99Ms} ms alone, ${burst.readersDuringBurstsP99Ms} ms beside ${burst.bursts} bursts (${burst.ratio}x); ${burst.refusedPresentations} of ${burst.presentations} presentations refused`);
+    const memoryDuringBench = rss.summary();
+    const soak = soakSeconds > 0 ? await soakPhase(enforced, world, chains.enforced, soakSeconds) : null;
+    rss.stop();
+    if (soak) log(`  soak: ${soak.requests} requests in ${soakSeconds} s, RSS ${soak.rss.firstMinuteMiB} MiB in the first minute, ${soak.rss.lastMinuteMiB} MiB in the last`);
     const results = {
       machine: await machine(db.ownerUrl),
       date: new Date().toISOString(),
@@ -125,8 +138,10 @@ async function main(): Promise<void> {
           ];
         }),
       ),
+      burst,
+      memory: { enforcedRssMiB: memoryDuringBench, soak },
     };
-    const failures = Object.values(samples).flatMap((byM) => Object.values(byM).flat()).reduce((n, s) => n + s.failures, 0);
+    const failures = Object.values(samples).flatMap((byM) => Object.values(byM).flat()).reduce((n, s) => n + s.failures, 0) + (burst?.readerFailures ?? 0) + (soak?.failures ?? 0);
     printTable(results.scenarios);
     if (MODES.length === ALL_MODES.length) {
       writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
@@ -234,6 +249,104 @@ async function measure(url: string, scenario: ScenarioName, world: BenchWorld, a
   const result = await autocannon({ url, connections: Math.min(connections, chains.length), pipelining: 1, duration: seconds, requests: [request], setupClient: pinConnectionSlots(chains.length) as never });
   // onResponse saw every answer (non-2xx included); errors and timeouts are requests without one.
   return { rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, requests: result.requests.total, failures: failures + result.errors + result.timeouts, firstFailure: firstFailure ?? (result.errors + result.timeouts > 0 ? `${result.errors} connection errors, ${result.timeouts} timeouts` : undefined) };
+}
+
+/** RSS of one process from /proc, sampled each second (Linux; null elsewhere). */
+class RssSampler {
+  readonly samples: { atMs: number; mib: number }[] = [];
+  private readonly started = Date.now();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => this.sample(), 1000);
+    this.sample();
+  }
+
+  sample(): void {
+    try {
+      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1];
+      if (kb) this.samples.push({ atMs: Date.now() - this.started, mib: round2(Number(kb) / 1024) });
+    } catch {
+      // not Linux, or the process is gone: no sample
+    }
+  }
+
+  summary(fromMs = 0): { samples: number; firstMiB: number; peakMiB: number; lastMiB: number } | null {
+    const s = this.samples.filter((x) => x.atMs >= fromMs);
+    if (s.length === 0) return null;
+    return { samples: s.length, firstMiB: s[0]!.mib, peakMiB: Math.max(...s.map((x) => x.mib)), lastMiB: s[s.length - 1]!.mib };
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/**
+ * Other users' reads (projectsWithTasks, the readers' sessions) alone, then beside bursts of 100
+ * concurrent presentations of one refresh token (a mover's: one rotation and 99 retries within the
+ * leeway per burst, the next burst with the successor). The presentations wait for each other in
+ * memory before taking a connection (src/modules/sessions/refresh.ts), so the readers' p99 must not move much.
+ */
+async function burstPhase(url: string, world: BenchWorld, chains: Chains, seconds: number) {
+  const alone = await measure(url, 'projectsWithTasks', world, chains, seconds, url);
+  const mover = chains.movers[0]!;
+  let session = await signIn(url, mover.email, mover.orgId, 'bench burst');
+  let running = true;
+  let bursts = 0;
+  let presentations = 0;
+  let refused = 0;
+  let firstRefusal: string | undefined;
+  const loop = (async () => {
+    while (running) {
+      const answers = await Promise.all(Array.from({ length: 100 }, () => post(url, requestBody('refreshSession', { refreshToken: session.refreshToken }))));
+      bursts++;
+      presentations += answers.length;
+      let next: Session | null = null;
+      for (const answer of answers) {
+        const parsed = JSON.parse(answer) as { data?: { refreshSession: Session } | null; errors?: unknown };
+        if (parsed.errors || !parsed.data) {
+          refused++;
+          firstRefusal ??= answer.slice(0, 200);
+        } else next ??= parsed.data.refreshSession;
+      }
+      session = next ?? (await signIn(url, mover.email, mover.orgId, 'bench burst'));
+    }
+  })();
+  const beside = await measure(url, 'projectsWithTasks', world, chains, seconds, url);
+  running = false;
+  await loop;
+  return {
+    readersAloneP99Ms: alone.p99Ms,
+    readersDuringBurstsP99Ms: beside.p99Ms,
+    ratio: round2(beside.p99Ms / alone.p99Ms),
+    readersAloneRps: round2(alone.rps),
+    readersDuringBurstsRps: round2(beside.rps),
+    bursts,
+    presentations,
+    refusedPresentations: refused,
+    firstRefusal: firstRefusal ?? null,
+    readerFailures: alone.failures + beside.failures,
+  };
+}
+
+/** projectsWithTasks on the enforced server for `seconds`, in one-minute measurements, its RSS sampled each second. */
+async function soakPhase(server: BenchServer, world: BenchWorld, chains: Chains, seconds: number) {
+  const rss = new RssSampler(server.pid);
+  let requests = 0;
+  let failures = 0;
+  for (let left = seconds; left > 0; left -= 60) {
+    const sample = await measure(server.url, 'projectsWithTasks', world, chains, Math.min(60, left), server.url);
+    requests += sample.requests;
+    failures += sample.failures;
+  }
+  rss.stop();
+  const minute = (from: number, to: number) => {
+    const s = rss.samples.filter((x) => x.atMs >= from && x.atMs < to).map((x) => x.mib);
+    return s.length ? round2(median(s)) : null;
+  };
+  const lastMs = rss.samples[rss.samples.length - 1]?.atMs ?? 0;
+  return { seconds, requests, failures, rss: { firstMinuteMiB: minute(0, 60_000), lastMinuteMiB: minute(lastMs - 60_000, lastMs + 1), peakMiB: rss.summary()?.peakMiB ?? null, samples: rss.samples.length } };
 }
 
 function summarise(samples: Sample[]): { rps: number; p50Ms: number; p99Ms: number; rounds: Sample[] } {

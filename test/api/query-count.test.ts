@@ -210,3 +210,11 @@ describe('a switch is at most 8 statements', () => {
     }
   });
 });
+
+describe('createTask costs six statements', () => {
+  test('BEGIN, tenant, live check, the project, the insert, COMMIT', async (t) => {
+    const tenant = await createTenant(api, 'create');
+    const { statements } = await measure(t, 'createTask', `mutation($p: ID!) { createTask(projectId: $p, title: "x") { id title done } }`, { p: tenant.projectId }, tenant.token);
+    assert.equal(statements.length, 6, describeStatements(statements));
+  });
+});

@@ -17,7 +17,7 @@ test('npm run bench: one short round of every scenario in all three modes, no fa
   const out = join(dir, 'results.json');
   try {
     const root = new URL('../..', import.meta.url).pathname;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--duration', '1', '--rounds', '1', '--warmup', '0', '--connections', '2', '--out', out], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--duration', '1', '--rounds', '1', '--warmup', '0', '--connections', '2', '--burst-seconds', '1', '--soak-seconds', '2', '--out', out], {
       cwd: root,
       // The bench makes its own database (orgbound_bench_smoke_<random>) on the test server.
       env: { ...process.env, DATABASE_URL: process.env.TEST_DATABASE_ADMIN_URL, NODE_ENV: 'development', BENCH_DATABASE_SUFFIX: `smoke_${Math.random().toString(36).slice(2, 10)}` },
@@ -29,7 +29,17 @@ test('npm run bench: one short round of every scenario in all three modes, no fa
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 0, output);
     assert.match(output, /all modes agree/);
-    const results = JSON.parse(readFileSync(out, 'utf8')) as { machine: string; scenarios: Record<string, Record<string, unknown>> };
+    const results = JSON.parse(readFileSync(out, 'utf8')) as {
+      machine: string;
+      scenarios: Record<string, Record<string, unknown>>;
+      burst: { bursts: number; presentations: number; refusedPresentations: number; readersAloneP99Ms: number; readersDuringBurstsP99Ms: number; ratio: number };
+      memory: { enforcedRssMiB: { peakMiB: number } | null; soak: { requests: number; rss: { firstMinuteMiB: number | null; lastMinuteMiB: number | null } } };
+    };
+    // The burst: every presentation of one token answered (one rotation, the rest retries of it), the readers measured beside it.
+    assert.ok(results.burst.bursts >= 1 && results.burst.presentations === results.burst.bursts * 100, JSON.stringify(results.burst));
+    assert.equal(results.burst.refusedPresentations, 0, JSON.stringify(results.burst));
+    assert.ok(results.burst.readersAloneP99Ms > 0 && results.burst.readersDuringBurstsP99Ms > 0 && results.burst.ratio > 0, JSON.stringify(results.burst));
+    assert.ok(results.memory.soak.requests > 0 && results.memory.soak.rss.firstMinuteMiB! > 0 && results.memory.soak.rss.lastMinuteMiB! > 0, JSON.stringify(results.memory));
     assert.match(results.machine, /Node v\d+/);
     assert.deepEqual(Object.keys(results.scenarios).sort(), [...SCENARIOS].sort());
     for (const [name, r] of Object.entries(results.scenarios)) {
