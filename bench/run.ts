@@ -34,7 +34,7 @@ const { values: args } = parseArgs({
     modes: { type: 'string', default: ALL_MODES.join(',') },
     out: { type: 'string', default: new URL('./results.json', import.meta.url).pathname },
     // The burst phase (enforced only): other users' reads alone, then beside bursts of 100 presentations of one refresh token; 0 skips it.
-    'burst-seconds': { type: 'string', default: '8' },
+    'burst-seconds': { type: 'string', default: '0' },
     // A soak (enforced only): projectsWithTasks for this many seconds, RSS sampled each second (300 for the 5-minute run); 0 skips it.
     'soak-seconds': { type: 'string', default: '0' },
   },

@@ -1,7 +1,7 @@
 import { expressMiddleware } from '@as-integrations/express5';
 import type { ApolloServer } from '@apollo/server';
 import cors from 'cors';
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { AppServices } from '../../platform/services.ts';
 import { isConnectionError } from '../../db/connection-errors.ts';
 import { databaseIsReady } from '../../platform/health.queries.ts';
@@ -48,7 +48,7 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
     cors({ origin: origins.length > 0 ? [...origins] : false, allowedHeaders: ['Authorization', 'Content-Type', 'Apollo-Require-Preflight', 'X-Request-Id'], exposedHeaders: ['X-Request-Id'], maxAge: 600 }),
     observeGraphqlRequests(logger, services.metrics),
     express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, {
+    endingItsTransaction(logger, expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const record = requestRecordOf(res) ?? new RequestRecord(String(res.locals.requestId));
         const body = req.body as { variables?: unknown; operationName?: unknown } | undefined;
@@ -74,11 +74,10 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
           }
           throw err;
         }
-        // Safety net: if Apollo never reaches willSendResponse, the transaction still ends.
-        res.once('close', () => void ctx.tx.finish(false).catch((err: unknown) => logger.error({ request_id: record.id, err: errorSummary(err, record.inputs) }, 'rollback failed')));
+        contexts.set(res, ctx);
         return ctx;
       },
-    }),
+    })),
   );
 
   const bodyErrors: ErrorRequestHandler = (err: { type?: string; status?: number }, _req, res, next) => {
@@ -104,4 +103,24 @@ export function createHttpApp(services: AppServices, apollo: ApolloServer<Reques
   };
   app.use(bodyErrors, lastResort);
   return app;
+}
+
+/** The request context Apollo built for a response (set by the context function). */
+const contexts = new WeakMap<object, RequestContext>();
+
+/**
+ * Safety net: once Apollo is done with a request (willSendResponse has normally finished its
+ * transaction), a transaction it left open is rolled back. Never earlier: a client that hangs up
+ * mid-operation does not end the transaction under resolvers that are still running (their next
+ * statement would otherwise go to a connection already back in the pool, perhaps another request's).
+ */
+function endingItsTransaction(logger: Logger, graphql: RequestHandler): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      await graphql(req, res, next);
+    } finally {
+      const ctx = contexts.get(res);
+      if (ctx) await ctx.tx.finish(false).catch((err: unknown) => logger.error({ request_id: ctx.request.id, err: errorSummary(err, ctx.request.inputs) }, 'rollback failed'));
+    }
+  };
 }
