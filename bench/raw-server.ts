@@ -39,8 +39,7 @@ import { RateLimiter } from '../src/platform/limits/rate-limiter.ts';
 import { createLogger } from '../src/platform/observability/logger.ts';
 import { idleEnd, sessionEnd } from '../src/core/policy/session-ends.ts';
 import type { Metrics } from '../src/platform/observability/metrics.ts';
-import { decideEntry } from '../src/core/decisions/decide-entry.ts';
-import { resolvePolicy, strictestPolicy } from '../src/core/policy/session-policy.ts';
+import { strictestPolicy } from '../src/core/policy/session-policy.ts';
 import { decideRefresh } from '../src/core/decisions/decide-refresh.ts';
 import { decideReentry } from '../src/core/decisions/decide-reentry.ts';
 import { decideSigningKey } from '../src/core/decisions/decide-signing-key.ts';
@@ -51,6 +50,7 @@ import type { RequestTransaction } from '../src/db/request-transaction.ts';
 import type { ActiveKey } from '../src/core/decisions/decide-signing-key.ts';
 import type { DeviceSession } from '../src/modules/sessions/device-session.entity.ts';
 import { takePolicy } from '../src/modules/sessions/refresh.ts';
+import { decideSwitch } from '../src/modules/sessions/switch.ts';
 import { commitRotation, commitSwitch, lockForSwitch, retireIfLive, rotationContext } from '../src/modules/sessions/rotation.queries.ts';
 import { policyOf, type Entered } from '../src/platform/tenancy/organization-view.ts';
 import { OPERATIONS } from './lib/operations.ts';
@@ -458,18 +458,7 @@ async function switchOrganization({ app, tx, scope: maybeScope, variables }: Ope
   if (!state) throw new Error('switchOrganization: the verified session is not in the database');
   const { session, entered } = state;
   const now = new Date();
-  const decision = decideEntry(
-    {
-      via: 'switch',
-      targetOrgId,
-      policy: entered ? policyOf(entered.org) : resolvePolicy('STANDARD'),
-      member: entered !== null,
-      session: { boundOrgId: session.boundOrgId ?? null, mfaAt: session.mfaAt ?? null },
-      hasTotp: state.hasTotp,
-      code: 'absent',
-    },
-    now,
-  );
+  const decision = decideSwitch(state, targetOrgId, 'absent', now);
   if (decision.kind === 'deny') throw new AppError(decision.code, decision.message);
   if (!entered) throw forbidden('Not a member of that organization');
   session.mfaAt = decision.mfaAt;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decideEntry, type CodeCheck } from '../../core/decisions/decide-entry.ts';
+import { decideEntry, type CodeCheck, type EntryDecision } from '../../core/decisions/decide-entry.ts';
 import { AppError, forbidden } from '../../core/errors.ts';
 import { parseId } from '../../core/ids.ts';
 import { idleEnd, withOtp } from '../../core/policy/session-ends.ts';
@@ -13,7 +13,7 @@ import { findUser } from '../identity/index.ts';
 import { checkCode } from '../mfa/index.ts';
 import { payload, type AuthPayload } from './open-session.ts';
 import { takePolicy } from './refresh.ts';
-import { commitSwitch, lockForSwitch } from './rotation.queries.ts';
+import { commitSwitch, lockForSwitch, type SwitchState } from './rotation.queries.ts';
 
 /**
  * Moves the current device session into another org the user belongs to (docs/ARCHITECTURE.md,
@@ -39,18 +39,7 @@ export async function switchOrganization(ctx: RequestScope, rawOrgId: string, mf
     await ctx.tx.enterTenant({ orgId: entered.org.id, userId: scope.userId });
     code = await checkCode(ctx, await findUser(ctx, scope.userId), mfaCode, { tier: entered.org.tier, orgId: entered.org.id });
   }
-  const decision = decideEntry(
-    {
-      via: 'switch',
-      targetOrgId,
-      policy: entered ? policyOf(entered.org) : resolvePolicy('STANDARD'),
-      member: entered !== null,
-      session: { boundOrgId: session.boundOrgId ?? null, mfaAt: session.mfaAt ?? null },
-      hasTotp: state.hasTotp,
-      code,
-    },
-    now,
-  );
+  const decision = decideSwitch(state, targetOrgId, code, now);
   // A wrong code was already counted and recorded apart (checkCode).
   if (decision.kind === 'deny') throw new AppError(decision.code, decision.message);
   if (!entered) throw forbidden('Not a member of that organization'); // decideEntry already refused; for the type checker
@@ -71,4 +60,21 @@ export async function switchOrganization(ctx: RequestScope, rawOrgId: string, mf
     entered.org.tier,
   );
   return payload(ctx, session, entered, refreshToken, now, state.keys);
+}
+
+/** decideEntry for a switch of the session lockForSwitch read into `targetOrgId` (the raw bench server decides with it too). */
+export function decideSwitch(state: SwitchState, targetOrgId: string, code: CodeCheck, now: Date): EntryDecision {
+  const { session, entered } = state;
+  return decideEntry(
+    {
+      via: 'switch',
+      targetOrgId,
+      policy: entered ? policyOf(entered.org) : resolvePolicy('STANDARD'),
+      member: entered !== null,
+      session: { boundOrgId: session.boundOrgId ?? null, mfaAt: session.mfaAt ?? null },
+      hasTotp: state.hasTotp,
+      code,
+    },
+    now,
+  );
 }
