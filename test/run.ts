@@ -4,7 +4,8 @@
  * run alone: data in a fresh temporary directory, on a free port, removed afterwards, so runs side by
  * side (another clone, CI next to a developer) never share or stop each other's server
  * (TEST_EMBEDDED_PG_DIR and TEST_EMBEDDED_PG_PORT pin them). Each test file creates and drops its own
- * database, so files run in parallel.
+ * database, so files run in parallel. TEST_REPORTER picks node's reporter (tap, spec, dot); unset, node
+ * picks (TAP to a pipe on Node 20, spec on 22 and later).
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -46,7 +47,8 @@ const embedded = process.env.DATABASE_URL
 const adminUrl = process.env.DATABASE_URL ?? embedded!.url;
 process.stdout.write(`# PostgreSQL: ${embedded ? 'embedded' : 'DATABASE_URL'} (ready in ${Date.now() - started} ms), node ${process.version}\n`);
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+const reporter = process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : [];
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporter, ...files], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, TEST_DATABASE_ADMIN_URL: adminUrl, NODE_ENV: 'test' },

@@ -229,11 +229,11 @@ describe('scaffold, use, change and remove a type in a git copy of the repositor
   const npmRun = (script: string, ...args: string[]) => inCopy('npm', ['run', '--silent', script, '--', ...args]);
   /** `git status --porcelain` lines, as `XY path`. */
   const status = () => git('status', '--porcelain', '--untracked-files=all').split('\n').filter(Boolean).sort();
-  /** The copy's own test runner on `filters`, against this run's PostgreSQL. Fails with its output. */
+  /** The copy's own test runner on `filters`, against this run's PostgreSQL, reporting TAP on every Node. Fails with its output. */
   const copyTests = (...filters: string[]) => {
     // Without NODE_TEST_CONTEXT: a node --test inside this one would report to it instead of running.
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/run.ts', ...filters], { cwd: copy, encoding: 'utf8', env: { ...env, DATABASE_URL: process.env.TEST_DATABASE_ADMIN_URL!, NODE_ENV: 'test' }, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/run.ts', ...filters], { cwd: copy, encoding: 'utf8', env: { ...env, DATABASE_URL: process.env.TEST_DATABASE_ADMIN_URL!, NODE_ENV: 'test', TEST_REPORTER: 'tap' }, maxBuffer: 64 * 1024 * 1024 });
     const failed = r.stdout.split('\n').filter((l) => /^not ok|^\s+not ok/.test(l));
     assert.equal(r.status, 0, `the copy's tests failed (${filters.join(' ')}):\n${failed.join('\n')}\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-2000)}`);
     assert.match(r.stdout, /^# fail 0$/m);
