@@ -86,6 +86,11 @@ export interface BeginOptions {
  * once, with commit or rollback, before the response is sent. The operation commits all or nothing
  * (src/api/graphql/apollo.ts decides); work that must persist whatever the outcome runs apart
  * (`afterFinish`), never in this transaction.
+ *
+ * The resolvers of one operation run concurrently (a query's root fields, DataLoader batches) and
+ * share this transaction's one connection: pg queues their statements in the order they are sent.
+ * pg 8 warns about that queueing ("client.query() when the client is already executing a query",
+ * emitted through knex) and pg 9 will refuse it; moving to pg 9 needs a per-connection queue here.
  */
 export class RequestTransaction {
   readonly em: EntityManager;

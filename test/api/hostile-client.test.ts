@@ -281,6 +281,49 @@ describe('a burst of presentations of one refresh token never starves the pool',
   });
 });
 
+describe('one operation presenting refresh tokens several times never waits on itself or on another', () => {
+  const TWICE = `mutation($t: String!, $u: String!) { a: refreshSession(refreshToken: $t) { refreshToken } b: refreshSession(refreshToken: $u) { refreshToken } }`;
+  // The gate of a presented token is held until the request's transaction ends: these used to wait for ever.
+  const DEADLINE = { timeout: 20 * SECOND };
+
+  test('the same token in two aliased fields: answered, all or nothing, one successor at most', DEADLINE, async () => {
+    const t = await createTenant(api, 'alias-refresh');
+    const device = await signInDevice(api, t.email, 'alias', t.orgId);
+    const r = await api.gql(TWICE, { t: device.refreshToken, u: device.refreshToken });
+    assert.ok(r.status < 500, `HTTP ${r.status}`);
+    const [row] = await api.db.sql(`select count(*)::int as n from refresh_tokens where session_id = $1`, [device.sessionId]);
+    if (r.errors) {
+      rolledBack(r, 'the same token twice');
+      assert.equal(row.n, 1, 'a rolled-back operation rotated nothing');
+    } else {
+      assert.equal(r.data.a.refreshToken, r.data.b.refreshToken, 'the second presentation, inside the leeway, gets the same successor');
+      assert.equal(row.n, 2);
+    }
+    assert.equal(api.server.services.gates.size, 0, 'the gate released every key');
+  });
+
+  test('two operations crossing two tokens (X then Y beside Y then X): both answered, neither hangs', DEADLINE, async () => {
+    const t = await createTenant(api, 'cross-refresh');
+    let x = (await signInDevice(api, t.email, 'cross x', t.orgId)).refreshToken;
+    let y = (await signInDevice(api, t.email, 'cross y', t.orgId)).refreshToken;
+    for (let round = 0; round < 5; round++) {
+      const [xy, yx] = await Promise.all([api.gql(TWICE, { t: x, u: y }), api.gql(TWICE, { t: y, u: x })]);
+      for (const r of [xy, yx]) {
+        assert.ok(r.status < 500, `HTTP ${r.status}`);
+        if (r.errors) {
+          rolledBack(r, 'a crossing operation');
+          assert.ok(['RATE_LIMITED', 'REFRESH_TOKEN_REUSED'].includes(errorCode(r)!), JSON.stringify(r.errors));
+        }
+      }
+      // Whatever happened, the chains go on from their newest tokens.
+      const fresh = [xy, yx].find((r) => !r.errors);
+      if (fresh === xy) [x, y] = [xy.data.a.refreshToken, xy.data.b.refreshToken];
+      else if (fresh === yx) [y, x] = [yx.data.a.refreshToken, yx.data.b.refreshToken];
+    }
+    assert.equal(api.server.services.gates.size, 0, 'the gate released every key');
+  });
+});
+
 describe('each root field starts from the request’s own scope', () => {
   let t: Tenant;
   let other: string;

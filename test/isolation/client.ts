@@ -3,6 +3,7 @@
  * fuzz must pass: no 5xx, no INTERNAL_SERVER_ERROR, an operation the server accepted as well formed,
  * and nothing of tenant B anywhere in it.
  */
+import { fetchAnswer } from '../support/harness.ts';
 import type { Operation } from './operations.ts';
 import { secretsIn } from './scan.ts';
 
@@ -22,11 +23,15 @@ export interface Exchange {
 }
 
 export async function post(url: string, label: string, operation: Operation, token?: string): Promise<Exchange> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(operation),
-  });
+  const res = await fetchAnswer(
+    url,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(operation),
+    },
+    `${label}: ${JSON.stringify(operation)}`,
+  );
   const text = await res.text();
   let body: Exchange['body'] = {};
   try {

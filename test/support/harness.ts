@@ -104,6 +104,23 @@ export async function startTestApi(opts: TestApiOptions = {}): Promise<TestApi> 
   };
 }
 
+/**
+ * How long a test waits for one answer: far beyond any request of the suite on a loaded machine, so
+ * that a request that never answers (a wait on itself) fails its test, naming the operation, instead
+ * of hanging the run.
+ */
+export const ANSWER_DEADLINE_MS = 60_000;
+
+/** fetch, failing with the operation's text when no answer comes within ANSWER_DEADLINE_MS. */
+export async function fetchAnswer(url: string, init: RequestInit, operation: string): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(ANSWER_DEADLINE_MS) });
+  } catch (err) {
+    if ((err as Error).name === 'TimeoutError') throw new Error(`no answer within ${ANSWER_DEADLINE_MS / 1000} s to ${operation.slice(0, 800)}`);
+    throw err;
+  }
+}
+
 export async function postGraphql<T = any>(
   url: string,
   query: string,
@@ -111,11 +128,15 @@ export async function postGraphql<T = any>(
   token?: string,
   headers: Record<string, string> = {},
 ): Promise<GqlResult<T>> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
+  const res = await fetchAnswer(
+    url,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      body: JSON.stringify({ query, variables }),
+    },
+    `${query} with ${JSON.stringify(variables)}`,
+  );
   const body = (await res.json()) as GqlResult<T>;
   return { ...body, status: res.status };
 }

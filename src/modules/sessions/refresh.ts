@@ -38,7 +38,7 @@ export async function refreshSession(ctx: RequestScope, presented: string): Prom
     throw invalidRefreshToken();
   }
   const presentedHash = hashToken(presented);
-  ctx.tx.onEnd(await ctx.app.gates.acquire(`refresh:${presentedHash}`));
+  ctx.tx.onEnd(await ctx.app.gates.acquire(`refresh:${presentedHash}`, ctx.tx));
   await ctx.open({ readOnly: false });
   const rotated = await rotateIfLive(ctx, presented, presentedHash);
   if (rotated) return rotated;
